@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every target of ours shares: Swift 6 mode plus the upcoming features the best
+/// server packages enable, so imports and existentials stay explicit.
+let sharedSwiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "RouterSDK",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RouterSDK", targets: ["RouterSDK"]),
+        .library(name: "RouterTesting", targets: ["RouterTesting"]),
+        .executable(name: "Quickstart", targets: ["Quickstart"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "RouterSDK",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            resources: [.copy("Resources/model-catalog.json")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
+            name: "RouterTesting",
+            dependencies: ["RouterSDK"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .executableTarget(
+            name: "Quickstart",
+            dependencies: ["RouterSDK", "RouterTesting"],
+            path: "Sources/Examples/Quickstart",
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "RouterSDKTests",
+            dependencies: [
+                "RouterSDK",
+                "RouterTesting",
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,118 @@
+/// One budget's running figures for its current period.
+struct BudgetAccount {
+    var budget: Budget
+    var periodStartMs: Int64
+    var periodEndMs: Int64
+    var spent: Money = .zero
+    var reserved: Money = .zero
+    /// Thresholds already alerted this period (indices into `budget.alertThresholds`).
+    var alerted: Set<Int> = []
+    var exhaustedAlerted = false
+
+    init(budget: Budget, nowMs: Int64) {
+        self.budget = budget
+        (periodStartMs, periodEndMs) = budget.period.bounds(containing: nowMs)
+    }
+
+    /// Starts a new period if `nowMs` left the current one. Outstanding reservations carry over:
+    /// their cost is charged to the period in which they settle.
+    mutating func roll(to nowMs: Int64) {
+        guard nowMs >= periodEndMs || nowMs < periodStartMs else { return }
+        (periodStartMs, periodEndMs) = budget.period.bounds(containing: nowMs)
+        spent = .zero
+        alerted = []
+        exhaustedAlerted = false
+    }
+
+    /// Whether a hard budget admits `cost` more.
+    func admits(_ cost: Money) -> Bool {
+        budget.enforcement == .soft || spent + reserved + cost <= budget.limit
+    }
+
+    func status() -> BudgetStatus {
+        let bounded = budget.period != .total
+        return BudgetStatus(
+            budget: budget,
+            periodStart: bounded ? Timestamp(nanosecondsSinceEpoch: periodStartMs * 1_000_000) : nil,
+            periodEnd: bounded ? Timestamp(nanosecondsSinceEpoch: periodEndMs * 1_000_000) : nil,
+            spent: spent, reserved: reserved)
+    }
+}
+
+/// All budgets, indexed by scope so a decision finds the ones that apply without scanning.
+struct BudgetLedger {
+    private(set) var accounts: [BudgetAccount?] = []
+    private(set) var indexByID: [BudgetID: Int32] = [:]
+    private(set) var global: [Int32] = []
+    private(set) var byProvider: [ProviderID: [Int32]] = [:]
+    private(set) var byModel: [String: [Int32]] = [:]
+    private(set) var byKey: [KeyID: [Int32]] = [:]
+    private(set) var byTag: [String: [Int32]] = [:]
+
+    var isEmpty: Bool { indexByID.isEmpty }
+    var hasTagBudgets: Bool { !byTag.isEmpty }
+
+    /// Adds or replaces a budget. Replacing keeps the period's spend and reservations.
+    mutating func set(_ budget: Budget, nowMs: Int64) {
+        if let index = indexByID[budget.id], var account = accounts[Int(index)] {
+            let samePeriod = account.budget.period == budget.period
+            removeFromIndex(index, account.budget.scope)
+            account.budget = budget
+            if !samePeriod {
+                (account.periodStartMs, account.periodEndMs) = budget.period.bounds(containing: nowMs)
+            }
+            account.alerted = []
+            account.exhaustedAlerted = false
+            accounts[Int(index)] = account
+            addToIndex(index, budget.scope)
+        } else {
+            let index = Int32(accounts.count)
+            accounts.append(BudgetAccount(budget: budget, nowMs: nowMs))
+            indexByID[budget.id] = index
+            addToIndex(index, budget.scope)
+        }
+    }
+
+    /// Removes a budget; leases holding reservations against it stop charging it.
+    mutating func remove(_ id: BudgetID) -> Bool {
+        guard let index = indexByID.removeValue(forKey: id), let account = accounts[Int(index)] else { return false }
+        removeFromIndex(index, account.budget.scope)
+        accounts[Int(index)] = nil
+        return true
+    }
+
+    subscript(index: Int32) -> BudgetAccount? {
+        get { accounts[Int(index)] }
+        set { accounts[Int(index)] = newValue }
+    }
+
+    private mutating func addToIndex(_ index: Int32, _ scope: Budget.Scope) {
+        switch scope {
+        case .global: global.append(index)
+        case .provider(let provider): byProvider[provider, default: []].append(index)
+        case .model(let model): byModel[model, default: []].append(index)
+        case .key(let key): byKey[key, default: []].append(index)
+        case .tag(let tag): byTag[tag, default: []].append(index)
+        }
+    }
+
+    private mutating func removeFromIndex(_ index: Int32, _ scope: Budget.Scope) {
+        switch scope {
+        case .global: global.removeAll { $0 == index }
+        case .provider(let provider): byProvider[provider]?.removeAll { $0 == index }
+        case .model(let model): byModel[model]?.removeAll { $0 == index }
+        case .key(let key): byKey[key]?.removeAll { $0 == index }
+        case .tag(let tag): byTag[tag]?.removeAll { $0 == index }
+        }
+    }
+
+    /// Accounts that apply to requests carrying `tags`.
+    func accounts(forTags tags: Set<String>) -> [Int32] {
+        guard hasTagBudgets, !tags.isEmpty else { return [] }
+        var result: [Int32] = []
+        for tag in tags {
+            if let found = byTag[tag] { result.append(contentsOf: found) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,240 @@
+extension RoutingEngine {
+    /// Chooses a key for `request`, reserves its limits and budgets, and issues a lease.
+    ///
+    /// Fast path: one dictionary lookup for the model's pools, O(1)/O(log n) to pick the
+    /// strategy's best available key, a few integer checks. Only when that key cannot take the
+    /// request (token limit, budget, request filters) does it walk the pool in strategy order.
+    func route(_ request: RouteRequest, now: Timestamp) throws(RouterError) -> Lease {
+        try request.validate()
+        let nowMs = now.millisecondsSinceEpoch
+        wakeDueKeys(now: now)
+        let strategy = request.strategy ?? configuration.strategy
+        var poolIndices = try resolvePools(request.models)
+        if strategy == .cost, poolIndices.count > 1 {
+            poolIndices.sort { lhs, rhs in
+                let left = pools[Int(lhs)].info.price.cost(inputTokens: request.estimatedInputTokens, outputTokens: request.maxOutputTokens)
+                let right = pools[Int(rhs)].info.price.cost(inputTokens: request.estimatedInputTokens, outputTokens: request.maxOutputTokens)
+                return left < right
+            }
+        }
+        let tagAccounts = budgets.accounts(forTags: request.tags)
+        var skipped = 0
+        for poolIndex in poolIndices {
+            if !request.providers.isEmpty, !request.providers.contains(pools[Int(poolIndex)].model.provider) { continue }
+            let cost = pools[Int(poolIndex)].info.price.cost(inputTokens: request.estimatedInputTokens, outputTokens: request.maxOutputTokens)
+            if let local = fastPick(pool: poolIndex, strategy: strategy) {
+                let slot = pools[Int(poolIndex)].members[Int(local)]
+                if ineligibility(slot: slot, pool: poolIndex, request: request, cost: cost, tagAccounts: tagAccounts, nowMs: nowMs) == nil {
+                    return commit(slot: slot, pool: poolIndex, cost: cost, request: request, strategy: strategy, skipped: skipped, tagAccounts: tagAccounts, poolIndices: poolIndices, now: now)
+                }
+                for local in orderedAvailable(pool: poolIndex, strategy: strategy) {
+                    let slot = pools[Int(poolIndex)].members[Int(local)]
+                    if ineligibility(slot: slot, pool: poolIndex, request: request, cost: cost, tagAccounts: tagAccounts, nowMs: nowMs) == nil {
+                        return commit(slot: slot, pool: poolIndex, cost: cost, request: request, strategy: strategy, skipped: skipped, tagAccounts: tagAccounts, poolIndices: poolIndices, now: now)
+                    }
+                    skipped += 1
+                }
+            }
+        }
+        throw noKeyError(request: request, poolIndices: poolIndices, tagAccounts: tagAccounts, nowMs: nowMs)
+    }
+
+    /// The strategy's first choice among the pool's available keys.
+    func fastPick(pool poolIndex: Int32, strategy: RoutingStrategy) -> Int32? {
+        let p = Int(poolIndex)
+        let count = pools[p].available.count
+        guard count > 0 else { return nil }
+        switch strategy {
+        case .cost, .roundRobin:
+            let cursor = pools[p].roundRobinCursor
+            pools[p].roundRobinCursor = cursor &+ 1
+            return pools[p].available[Int(UInt(bitPattern: cursor) % UInt(count))]
+        case .weightedRandom:
+            pools[p].ensureWeights { Int64(keys[Int(pools[p].members[Int($0)])].settings.weight) }
+            let total = pools[p].weights!.total
+            guard total > 0 else { return pools[p].available[0] }
+            let draw = Int64(rng.next() % UInt64(total))
+            return Int32(pools[p].weights!.find(draw))
+        case .latency, .reliability, .leastUsed, .priority:
+            let heap = pools[p].ensureHeap(strategy) { local in
+                ScoreInputs(keys[Int(pools[p].members[Int(local)])]).score(strategy, local)
+            }
+            return pools[p].heaps[heap]!.top
+        }
+    }
+
+    /// All available keys of a pool in the strategy's order (slow path: O(n log n)).
+    func orderedAvailable(pool poolIndex: Int32, strategy: RoutingStrategy) -> [Int32] {
+        let p = Int(poolIndex)
+        switch strategy {
+        case .latency, .reliability, .leastUsed, .priority:
+            let heap = pools[p].ensureHeap(strategy) { local in
+                ScoreInputs(keys[Int(pools[p].members[Int(local)])]).score(strategy, local)
+            }
+            return pools[p].heaps[heap]!.sortedMembers()
+        case .cost, .roundRobin, .weightedRandom:
+            let available = pools[p].available
+            guard !available.isEmpty else { return [] }
+            let start = strategy == .weightedRandom ? Int(rng.next() % UInt64(available.count)) : Int(UInt(bitPattern: pools[p].roundRobinCursor) % UInt(available.count))
+            return Array(available[start...] + available[..<start])
+        }
+    }
+
+    /// Why an available key cannot take this request, or `nil` if it can. Budget checks name the
+    /// first hard budget that would be exceeded.
+    func ineligibility(
+        slot: Int32, pool poolIndex: Int32, request: RouteRequest, cost: Money, tagAccounts: [Int32], nowMs: Int64,
+        blockingBudget: UnsafeMutablePointer<BudgetID?>? = nil
+    ) -> Ineligibility? {
+        let index = Int(slot)
+        if !request.excludedKeys.isEmpty, request.excludedKeys.contains(keys[index].id) { return .filtered }
+        if !request.requiredKeyTags.isEmpty, !request.requiredKeyTags.isSubset(of: keys[index].settings.tags) { return .filtered }
+        if keys[index].tokensPerMinute != nil {
+            keys[index].tokensPerMinute!.advance(to: nowMs)
+            if !keys[index].tokensPerMinute!.fits(Int64(request.reservedTokens)) { return .tokenLimit }
+        }
+        if !budgets.isEmpty {
+            let blocking = firstBlockingBudget(budgets.global, cost, nowMs)
+                ?? firstBlockingBudget(pools[Int(poolIndex)].budgetAccounts, cost, nowMs)
+                ?? firstBlockingBudget(keys[index].budgetAccounts, cost, nowMs)
+                ?? firstBlockingBudget(tagAccounts, cost, nowMs)
+            if let blocking {
+                blockingBudget?.pointee = blocking
+                return .budget
+            }
+        }
+        return nil
+    }
+
+    private func firstBlockingBudget(_ accounts: [Int32], _ cost: Money, _ nowMs: Int64) -> BudgetID? {
+        for account in accounts {
+            budgets[account]!.roll(to: nowMs)
+            if !budgets[account]!.admits(cost) { return budgets[account]!.budget.id }
+        }
+        return nil
+    }
+
+    /// Takes the key: limits, concurrency, budget reservations, the lease record.
+    private func commit(
+        slot: Int32, pool poolIndex: Int32, cost: Money, request: RouteRequest, strategy: RoutingStrategy, skipped: Int,
+        tagAccounts: [Int32], poolIndices: [Int32], now: Timestamp
+    ) -> Lease {
+        let index = Int(slot)
+        let nowMs = now.millisecondsSinceEpoch
+        let alternatives = request.explain ? explain(request: request, poolIndices: poolIndices, tagAccounts: tagAccounts, nowMs: nowMs) : []
+        keys[index].requestsPerMinute?.take(1)
+        keys[index].requestsPerDay?.take(1)
+        keys[index].tokensPerMinute?.take(Int64(request.reservedTokens))
+        keys[index].inFlight += 1
+        keys[index].requests += 1
+        if case .halfOpen(probeInFlight: false) = keys[index].circuit {
+            keys[index].circuit = .halfOpen(probeInFlight: true)
+        }
+        if let last = keys[index].lastRoutedMs {
+            let interval = max(0, nowMs - last)
+            keys[index].intervalEWMAms = keys[index].intervalEWMAms == 0 ? interval : keys[index].intervalEWMAms + (interval - keys[index].intervalEWMAms) / 8
+        }
+        keys[index].lastRoutedMs = nowMs
+        var accounts: [Int32] = []
+        if !budgets.isEmpty {
+            accounts = budgets.global + pools[Int(poolIndex)].budgetAccounts + keys[index].budgetAccounts + tagAccounts
+            for account in accounts { budgets[account]!.reserved += cost }
+        }
+        let leaseID = nextLeaseID
+        nextLeaseID += 1
+        let model = pools[Int(poolIndex)].model
+        leases[leaseID] = LeaseRecord(
+            slot: slot, keyGeneration: keys[index].generation, keyID: keys[index].id, model: model,
+            price: pools[Int(poolIndex)].info.price, reservedCost: cost, reservedTokens: request.reservedTokens,
+            accounts: accounts, tags: request.tags)
+        refresh(slot: slot, nowMs: nowMs)
+        rescore(slot: slot)
+        checkExhaustionPrediction(slot: slot, now: now)
+        let decision = RoutingDecision(strategy: strategy, keyID: keys[index].id, model: model, cost: cost, skipped: skipped, alternatives: alternatives)
+        decisionCount &+= 1
+        if configuration.decisionSampleInterval > 0, decisionCount % configuration.decisionSampleInterval == 0 {
+            effects.append(.sample(DecisionSample(leaseID: leaseID, keyID: keys[index].id, model: model, strategy: strategy, reservedCost: cost, explanation: decision.explanation, at: now)))
+        }
+        return Lease(
+            id: leaseID, keyID: keys[index].id, model: model, secret: keys[index].secret, reservedCost: cost,
+            reservedTokens: request.reservedTokens, issuedAt: now, decision: decision)
+    }
+
+    /// Every candidate of the request with its verdict (only when the request asks to explain).
+    private func explain(request: RouteRequest, poolIndices: [Int32], tagAccounts: [Int32], nowMs: Int64) -> [RoutingDecision.Alternative] {
+        var result: [RoutingDecision.Alternative] = []
+        forEachCandidate(request: request, poolIndices: poolIndices, tagAccounts: tagAccounts, nowMs: nowMs) { slot, pool, cost, reason, _, _ in
+            result.append(RoutingDecision.Alternative(keyID: keys[Int(slot)].id, model: pools[Int(pool)].model, ineligibility: reason, cost: cost))
+        }
+        return result
+    }
+
+    /// Calls `body` for every (key, model) candidate with why it cannot serve (or `nil`), the
+    /// time it could next serve if known, and the blocking budget if any. O(n): reports only.
+    func forEachCandidate(
+        request: RouteRequest, poolIndices: [Int32], tagAccounts: [Int32], nowMs: Int64,
+        _ body: (Int32, Int32, Money, Ineligibility?, Int64?, BudgetID?) -> Void
+    ) {
+        for poolIndex in poolIndices {
+            let cost = pools[Int(poolIndex)].info.price.cost(inputTokens: request.estimatedInputTokens, outputTokens: request.maxOutputTokens)
+            let providerFiltered = !request.providers.isEmpty && !request.providers.contains(pools[Int(poolIndex)].model.provider)
+            for slot in pools[Int(poolIndex)].members where slot >= 0 {
+                if providerFiltered {
+                    body(slot, poolIndex, cost, .filtered, nil, nil)
+                    continue
+                }
+                let (ok, wakeMs) = evaluate(slot: slot, nowMs: nowMs)
+                if !ok {
+                    body(slot, poolIndex, cost, unavailableReason(slot: slot), wakeMs, nil)
+                    continue
+                }
+                var budget: BudgetID?
+                let reason = ineligibility(slot: slot, pool: poolIndex, request: request, cost: cost, tagAccounts: tagAccounts, nowMs: nowMs, blockingBudget: &budget)
+                var wake: Int64?
+                if reason == .tokenLimit, let window = keys[Int(slot)].tokensPerMinute {
+                    wake = nowMs + window.millisecondsUntilFits(Int64(request.reservedTokens))
+                }
+                body(slot, poolIndex, cost, reason, wake, budget)
+            }
+        }
+    }
+
+    /// Why `evaluate` said no.
+    func unavailableReason(slot: Int32) -> Ineligibility {
+        let key = keys[Int(slot)]
+        switch key.state {
+        case .throttled: return .throttled
+        case .exhausted: return .exhausted
+        case .disabled: return .disabled
+        case .invalid: return .invalid
+        case .available: break
+        }
+        if case .closed = key.circuit {} else { return .circuitOpen }
+        if let max = key.settings.limits.maxConcurrentRequests, key.inFlight >= max { return .concurrencyLimit }
+        if let window = key.tokensPerMinute, !window.fits(1) { return .tokenLimit }
+        return .requestLimit
+    }
+
+    private func noKeyError(request: RouteRequest, poolIndices: [Int32], tagAccounts: [Int32], nowMs: Int64) -> RouterError {
+        var report = IneligibilityReport()
+        var earliest: Int64?
+        forEachCandidate(request: request, poolIndices: poolIndices, tagAccounts: tagAccounts, nowMs: nowMs) { _, _, _, reason, wakeMs, budget in
+            report.candidates += 1
+            report.counts[reason ?? .filtered, default: 0] += 1
+            if let wakeMs { earliest = min(earliest ?? wakeMs, wakeMs) }
+            if let budget, report.blockingBudget == nil { report.blockingBudget = budget }
+        }
+        report.earliestRetry = earliest.map { Timestamp(nanosecondsSinceEpoch: $0 * 1_000_000) }
+        let names = request.models.joined(separator: ", ")
+        if let budget = report.blockingBudget, let account = budgets.indexByID[budget], let state = budgets[account], !state.exhaustedAlerted {
+            budgets[account]!.exhaustedAlerted = true
+            effects.append(.event(.budgetExhausted(BudgetAlert(
+                budgetID: budget, percent: 100, spent: state.spent, limit: state.budget.limit, enforcement: state.budget.enforcement,
+                at: Timestamp(nanosecondsSinceEpoch: nowMs * 1_000_000)))))
+        }
+        if report.candidates > 0, report.counts[.budget] == report.candidates, let budget = report.blockingBudget {
+            return RouterError(.budgetExceeded, "budget '\(budget)' would be exceeded by this request's worst-case cost", budgetID: budget, model: request.models.first, noEligibleKey: report)
+        }
+        return RouterError(.noEligibleKey, "no eligible key for \(names): \(report)", budgetID: report.blockingBudget, model: request.models.first, noEligibleKey: report)
+    }
+}

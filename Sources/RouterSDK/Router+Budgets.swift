@@ -1,0 +1,61 @@
+internal import CoreMetrics
+internal import Logging
+extension Router {
+    /// Adds or replaces a budget (replacing keeps the current period's spend) and saves it.
+    ///
+    /// - Throws: `invalidArgument`/`invalidLimits` for an empty id, a negative limit or bad
+    ///   thresholds; `unknownModel` for a model scope the catalog lacks; `storeFailure`.
+    public func setBudget(_ budget: Budget) async throws(RouterError) {
+        try checkOpen()
+        try budget.validate()
+        try engine.setBudget(budget, now: clock.now())
+        do {
+            try await store.saveBudget(budget)
+        } catch {
+            throw Self.storeError(error, "saving budget '\(budget.id)'")
+        }
+    }
+
+    /// Removes a budget. Throws `unknownBudget`.
+    public func removeBudget(_ id: BudgetID) async throws(RouterError) {
+        try checkOpen()
+        try engine.removeBudget(id)
+        do {
+            try await store.deleteBudget(id)
+        } catch let error as RouterError where error.code == .unknownBudget {
+            // Not in the store: already the outcome asked for.
+        } catch {
+            throw Self.storeError(error, "deleting budget '\(id)'")
+        }
+    }
+
+    /// A budget's spend, reservations and remaining amount in its current period. Throws `unknownBudget`.
+    public func budgetStatus(_ id: BudgetID) throws(RouterError) -> BudgetStatus {
+        try engine.budgetStatus(id, now: clock.now())
+    }
+
+    /// Every budget's status, in id order.
+    public func budgetStatuses() -> [BudgetStatus] {
+        engine.allBudgetStatuses(now: clock.now())
+    }
+
+    // MARK: Catalog
+
+    /// The catalog in use.
+    public var catalog: ModelCatalog { engine.catalog }
+
+    /// Adds or overrides a model (its price applies to leases issued from now on).
+    ///
+    /// - Throws: `invalidPrice` for negative prices, `invalidArgument` for non-positive limits.
+    public func setModel(_ model: ModelInfo) throws(RouterError) {
+        guard engine.catalog.providers[model.ref.provider] != nil else {
+            throw RouterError(.invalidArgument, "model '\(model.ref)' names unknown provider '\(model.ref.provider)'; add it with setProvider first", model: model.ref.name)
+        }
+        try engine.setModel(model)
+    }
+
+    /// Adds or replaces a provider (e.g. a custom OpenAI-compatible endpoint).
+    public func setProvider(_ provider: ProviderInfo) {
+        engine.setProvider(provider)
+    }
+}

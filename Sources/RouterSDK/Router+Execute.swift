@@ -1,0 +1,143 @@
+internal import CoreMetrics
+internal import Logging
+/// How ``Router/execute(_:options:operation:)`` retries.
+public struct ExecuteOptions: Sendable, Hashable {
+    /// The most keys tried for one request (≥ 1).
+    public var maxAttempts: Int
+    /// When every eligible key is cooling down, wait for the earliest cooldown (bounded by the
+    /// request's deadline) instead of failing at once.
+    public var waitForCooldown: Bool
+
+    /// Creates options.
+    public init(maxAttempts: Int = 3, waitForCooldown: Bool = false) {
+        self.maxAttempts = maxAttempts
+        self.waitForCooldown = waitForCooldown
+    }
+}
+
+/// What an `execute` operation returns: its result and the usage to settle.
+public struct Completion<Output: Sendable>: Sendable {
+    /// The operation's result.
+    public var output: Output
+    /// The tokens the call used.
+    public var usage: Usage
+
+    /// Creates a completion.
+    public init(_ output: Output, usage: Usage) {
+        self.output = output
+        self.usage = usage
+    }
+}
+
+extension Router {
+    /// Routes, runs `operation` with the lease, and settles — failing over to another key when the
+    /// operation throws a retryable ``ProviderFailure``.
+    ///
+    /// - Each failed attempt releases its lease with the failure (so the key is throttled,
+    ///   exhausted, marked invalid or counted against its breaker) and the next attempt excludes
+    ///   that key. A non-retryable failure (`rejected`, `cancelled`) is rethrown at once.
+    /// - Bounded by ``ExecuteOptions/maxAttempts``, the request's ``RouteRequest/deadline``
+    ///   (the running operation is cancelled and released as a timeout when it passes) and task
+    ///   cancellation (the operation is cancelled and its lease released as `cancelled`).
+    /// - With ``ExecuteOptions/waitForCooldown``, when no key is eligible but one will be, waits on
+    ///   the router's clock until then (never past the deadline).
+    /// - Any other error thrown by `operation` releases the lease as `rejected` and is rethrown.
+    ///
+    /// - Throws: `attemptsExhausted` (with ``RouterError/lastFailure``), `deadlineExceeded`,
+    ///   routing errors from ``route(_:)``, `CancellationError`, or the operation's own errors.
+    public nonisolated func execute<Output: Sendable>(
+        _ request: RouteRequest,
+        options: ExecuteOptions = ExecuteOptions(),
+        operation: @escaping @Sendable (Lease) async throws -> Completion<Output>
+    ) async throws -> Output {
+        guard options.maxAttempts >= 1 else { throw RouterError(.invalidArgument, "maxAttempts must be at least 1") }
+        var request = request
+        var attempt = 0
+        var lastFailure: ProviderFailure?
+        while true {
+            try Task.checkCancellation()
+            if let deadline = request.deadline, clock.now() >= deadline {
+                throw RouterError(.deadlineExceeded, "the request's deadline passed after \(attempt) attempt(s)", lastFailure: lastFailure)
+            }
+            let routed: Result<Lease, RouterError>
+            do {
+                routed = .success(try await route(request))
+            } catch {
+                routed = .failure(error)
+            }
+            let lease: Lease
+            switch routed {
+            case .success(let value):
+                lease = value
+            case .failure(let error):
+                guard error.code == .noEligibleKey else { throw error }
+                if options.waitForCooldown, let retry = error.noEligibleKey?.earliestRetry {
+                    if let deadline = request.deadline, retry > deadline {
+                        throw RouterError(.deadlineExceeded, "no key becomes eligible before the deadline (earliest \(retry))", noEligibleKey: error.noEligibleKey, lastFailure: lastFailure)
+                    }
+                    try await clock.sleep(until: retry)
+                    continue
+                }
+                guard let lastFailure else { throw error }
+                throw RouterError(
+                    .attemptsExhausted, "no further key to fail over to after \(attempt) attempt(s): \(error.message)",
+                    model: error.model, noEligibleKey: error.noEligibleKey, lastFailure: lastFailure)
+            }
+            attempt += 1
+            let failure: ProviderFailure
+            do {
+                let completion = try await run(operation, lease: lease, deadline: request.deadline)
+                try await settle(lease, usage: completion.usage)
+                return completion.output
+            } catch let error as ProviderFailure {
+                failure = error
+            } catch is CancellationError {
+                _ = try? await release(lease, failure: .cancelled)
+                throw CancellationError()
+            } catch let error as RouterError where error.code == .deadlineExceeded {
+                _ = try? await release(lease, failure: .timeout)
+                throw error
+            } catch let error as RouterError where error.code == .leaseNotActive || error.code == .invalidArgument {
+                throw error
+            } catch {
+                _ = try? await release(lease, failure: .rejected(status: 0, reason: "operation threw \(type(of: error))"))
+                throw error
+            }
+            _ = try? await release(lease, failure: failure)
+            guard failure.isRetryable else { throw failure }
+            lastFailure = failure
+            await recordFailover(Failover(from: lease.keyID, failure: failure, attempt: attempt, at: clock.now()))
+            guard attempt < options.maxAttempts else {
+                throw RouterError(.attemptsExhausted, "all \(attempt) attempt(s) failed; last: \(failure)", keyID: lease.keyID, lastFailure: failure)
+            }
+            request.excludedKeys.insert(lease.keyID)
+        }
+    }
+
+    /// Runs the operation, racing it against the deadline on the router's clock when there is one.
+    private nonisolated func run<Output: Sendable>(
+        _ operation: @escaping @Sendable (Lease) async throws -> Completion<Output>, lease: Lease, deadline: Timestamp?
+    ) async throws -> Completion<Output> {
+        guard let deadline else { return try await operation(lease) }
+        let clock = self.clock
+        return try await withThrowingTaskGroup(of: Completion<Output>?.self) { group in
+            group.addTask { try await operation(lease) }
+            group.addTask {
+                try await clock.sleep(until: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw CancellationError() }
+            guard let completion = first else {
+                throw RouterError(.deadlineExceeded, "the request's deadline passed during the call to \(lease.keyID)", keyID: lease.keyID)
+            }
+            return completion
+        }
+    }
+
+    private func recordFailover(_ failover: Failover) {
+        metrics.failovers.increment()
+        logger.info("failing over", metadata: ["from": "\(failover.from)", "failure": "\(failover.failure.label)", "attempt": "\(failover.attempt)"])
+        emit(.failover(failover))
+    }
+}

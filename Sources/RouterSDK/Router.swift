@@ -1,0 +1,241 @@
+internal import CoreMetrics
+public import Logging
+
+/// Routes LLM requests across many API keys: picks a key in microseconds, enforces rate limits
+/// and budgets, tracks cost, cools keys down and fails over.
+///
+/// One decision is one hop onto this actor and a synchronous, allocation-light decision; nothing
+/// on that path awaits I/O. Usage events and key transitions go to the ``StateStore`` through a
+/// bounded batched writer off the hot path. Call ``shutdown()`` to flush it.
+///
+/// ```swift
+/// let router = try Router(store: InMemoryStateStore())
+/// try await router.register(APIKey(id: "openai-1", provider: .openai, secret: Secret(key)))
+/// try await router.setBudget(Budget(id: "daily", period: .day, limit: Money(dollars: 25)))
+/// let lease = try await router.route(RouteRequest(model: "gpt-4o-mini", estimatedInputTokens: 500, maxOutputTokens: 300))
+/// // ... call the provider with lease.secret ...
+/// try await router.settle(lease, usage: Usage(inputTokens: 480, outputTokens: 212))
+/// ```
+public actor Router {
+    let engine: RoutingEngine
+    let store: any StateStore
+    let sealer: SecretSealer
+    /// The injected clock; `nonisolated` so `execute` can read it without a hop.
+    public nonisolated let clock: any RouterClock
+    let logger: Logger
+    let metrics = RouterMetrics()
+    let writer: StoreWriter
+    private var subscribers: [Int: AsyncStream<RouterEvent>.Continuation] = [:]
+    private var nextSubscriber = 0
+    private var stateCounts: [String: Int] = [:]
+    private var isShutDown = false
+
+    /// Creates a router.
+    ///
+    /// - Parameters:
+    ///   - configuration: Strategy, cooldowns, circuit breaker, persistence and sealing settings.
+    ///   - catalog: Providers, models and prices; `nil` loads the bundled catalog.
+    ///   - store: Where keys (sealed), budgets and the ledger persist.
+    ///   - clock: The time source; inject RouterTesting's `ManualClock` in tests.
+    ///   - logger: Where the router logs (transitions at `notice`, alerts at `warning`).
+    /// - Throws: ``RouterError`` for an invalid configuration, a malformed catalog or master key.
+    public init(
+        configuration: RouterConfiguration = RouterConfiguration(),
+        catalog: ModelCatalog? = nil,
+        store: any StateStore = InMemoryStateStore(),
+        clock: any RouterClock = SystemClock(),
+        logger: Logger = Logger(label: "RouterSDK")
+    ) throws(RouterError) {
+        try configuration.validate()
+        var master = configuration.masterKey
+        if master == nil { master = try MasterKey.fromEnvironment() }
+        self.sealer = SecretSealer(current: master ?? MasterKey.random(), previous: configuration.previousMasterKeys)
+        let resolvedCatalog: ModelCatalog
+        if let catalog { resolvedCatalog = catalog } else { resolvedCatalog = try ModelCatalog.bundled() }
+        self.engine = RoutingEngine(configuration: configuration, catalog: resolvedCatalog)
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.writer = StoreWriter(store: store, settings: configuration.persistence, logger: logger)
+        writer.start()
+    }
+
+    // MARK: Routing
+
+    /// Chooses a key for `request` and reserves its worst-case cost and limits.
+    ///
+    /// - Returns: A ``Lease``; settle it with ``settle(_:usage:)`` or release it with
+    ///   ``release(_:failure:usage:)`` exactly once.
+    /// - Throws: ``RouterError`` — `noEligibleKey` (with an ``IneligibilityReport``),
+    ///   `budgetExceeded`, `unknownModel`, `invalidArgument`, `shutDown`.
+    public func route(_ request: RouteRequest) throws(RouterError) -> Lease {
+        guard !isShutDown else { throw RouterError(.shutDown, "the router has been shut down") }
+        let started = ContinuousClock.now
+        do {
+            let lease = try engine.route(request, now: clock.now())
+            metrics.decisions.increment()
+            metrics.decisionDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
+            if !engine.effects.isEmpty { dispatchEffects() }
+            if logger.logLevel <= .trace {
+                logger.trace("routed", metadata: ["lease": "\(lease.id)", "key": "\(lease.keyID)", "model": "\(lease.model)"])
+            }
+            return lease
+        } catch {
+            metrics.decisionFailures.increment()
+            if !engine.effects.isEmpty { dispatchEffects() }
+            throw error
+        }
+    }
+
+    /// Charges the lease's real cost, returns the rest of its reservation and records success.
+    ///
+    /// - Returns: The ``UsageEvent`` written to the ledger.
+    /// - Throws: `leaseNotActive` if the lease was already settled or released; `invalidArgument`
+    ///   for negative token counts.
+    @discardableResult
+    public func settle(_ lease: Lease, usage: Usage) async throws(RouterError) -> UsageEvent {
+        let event = try engine.settle(leaseID: lease.id, usage: usage, now: clock.now())
+        metrics.settled.increment()
+        metrics.cost.increment(by: event.cost.nanodollars)
+        await dispatchEffectsAndWrite()
+        return event
+    }
+
+    /// Returns the lease's reservation after a failed call and applies `failure` to its key:
+    /// a rate limit throttles it (never shortening an existing cooldown), quota exhaustion
+    /// exhausts it, an auth failure makes it invalid, server errors and timeouts count toward
+    /// its circuit breaker. `usage`, if given, is charged (tokens a failed stream consumed).
+    ///
+    /// - Throws: `leaseNotActive` if the lease was already settled or released.
+    @discardableResult
+    public func release(_ lease: Lease, failure: ProviderFailure, usage: Usage? = nil) async throws(RouterError) -> UsageEvent {
+        let event = try engine.release(leaseID: lease.id, failure: failure, usage: usage, now: clock.now())
+        metrics.failed[failure.label]?.increment()
+        metrics.cost.increment(by: event.cost.nanodollars)
+        await dispatchEffectsAndWrite()
+        return event
+    }
+
+    // MARK: Events
+
+    /// A stream of ``RouterEvent``s from now on. Each call returns an independent stream; it keeps
+    /// the newest 4,096 undelivered events if its consumer falls behind.
+    public func events() -> AsyncStream<RouterEvent> {
+        let (stream, continuation) = AsyncStream<RouterEvent>.makeStream(bufferingPolicy: .bufferingNewest(4096))
+        let id = nextSubscriber
+        nextSubscriber += 1
+        subscribers[id] = continuation
+        continuation.onTermination = { [weak self] _ in
+            guard let self else { return }
+            Task { await self.unsubscribe(id) }
+        }
+        return stream
+    }
+
+    private func unsubscribe(_ id: Int) {
+        subscribers[id] = nil
+    }
+
+    func emit(_ event: RouterEvent) {
+        for continuation in subscribers.values { continuation.yield(event) }
+    }
+
+    /// Delivers the engine's pending effects: events, logs, metrics; store records are returned.
+    @discardableResult
+    func dispatchEffects() -> [StoreWriter.Record] {
+        var records: [StoreWriter.Record] = []
+        let effects = engine.effects
+        engine.effects.removeAll(keepingCapacity: true)
+        for effect in effects {
+            switch effect {
+            case .transition(let transition):
+                records.append(.transition(transition))
+                metrics.transitions.increment()
+                countState(from: transition.from, to: transition.reason == .removed ? nil : transition.to)
+                logger.notice("key state changed", metadata: [
+                    "key": "\(transition.keyID)", "from": "\(transition.from.name)", "to": "\(transition.to.name)",
+                    "reason": "\(transition.reason)",
+                ])
+                emit(.keyStateChanged(transition))
+            case .event(let event):
+                switch event {
+                case .budgetThresholdCrossed(let alert), .budgetExhausted(let alert):
+                    metrics.budgetAlerts.increment()
+                    logger.warning("budget alert", metadata: [
+                        "budget": "\(alert.budgetID)", "percent": "\(alert.percent)", "spent": "\(alert.spent)", "limit": "\(alert.limit)",
+                    ])
+                case .circuitOpened(let key, let until):
+                    logger.warning("circuit breaker opened", metadata: ["key": "\(key)", "until": "\(until)"])
+                case .exhaustionPredicted(let key, let at):
+                    logger.notice("key predicted to exhaust its daily requests", metadata: ["key": "\(key)", "at": "\(at)"])
+                case .failover, .keyStateChanged:
+                    break
+                }
+                emit(event)
+            case .usage(let event):
+                records.append(.usage(event))
+            case .sample(let sample):
+                records.append(.decision(sample))
+            }
+        }
+        return records
+    }
+
+    private func dispatchEffectsAndWrite() async {
+        guard !engine.effects.isEmpty else { return }
+        for record in dispatchEffects() {
+            await writer.enqueue(record)
+        }
+    }
+
+    private func countState(from: KeyState?, to: KeyState?) {
+        if let from {
+            stateCounts[from.name, default: 0] -= 1
+            metrics.keysByState[from.name]?.record(stateCounts[from.name, default: 0])
+        }
+        if let to {
+            stateCounts[to.name, default: 0] += 1
+            metrics.keysByState[to.name]?.record(stateCounts[to.name, default: 0])
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// Waits until every usage event, transition and sample produced so far is in the store.
+    public func flush() async {
+        await writer.flush()
+    }
+
+    /// Stops routing, writes everything buffered to the store and closes the event streams.
+    ///
+    /// - Throws: `storeFailure` if some records could not be written after retries (the count is
+    ///   in the message). Calling it twice is harmless.
+    public func shutdown() async throws(RouterError) {
+        guard !isShutDown else { return }
+        isShutDown = true
+        await dispatchEffectsAndWrite()
+        let lost = await writer.finish()
+        for continuation in subscribers.values { continuation.finish() }
+        subscribers.removeAll()
+        if lost > 0 {
+            throw RouterError(.storeFailure, "\(lost) record(s) could not be written to the state store")
+        }
+    }
+
+    func checkOpen() throws(RouterError) {
+        guard !isShutDown else { throw RouterError(.shutDown, "the router has been shut down") }
+    }
+
+    func recordRegistered(_ state: KeyState) {
+        countState(from: nil, to: state)
+    }
+
+    func recordRemoved(_ state: KeyState) {
+        countState(from: state, to: nil)
+    }
+
+    /// Flushes pending effects after a management call.
+    func afterManagement() async {
+        await dispatchEffectsAndWrite()
+    }
+}

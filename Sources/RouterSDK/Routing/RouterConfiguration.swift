@@ -1,0 +1,93 @@
+/// How a ``Router`` behaves. Every field has a production default.
+public struct RouterConfiguration: Sendable {
+    /// The circuit breaker applied to every key.
+    public struct CircuitBreaker: Sendable, Hashable {
+        /// Consecutive server errors or timeouts that open the breaker (≥ 1).
+        public var failureThreshold: Int
+        /// How long it stays open before one half-open probe is let through.
+        public var openDuration: Duration
+        /// Creates a policy.
+        public init(failureThreshold: Int = 5, openDuration: Duration = .seconds(30)) {
+            self.failureThreshold = failureThreshold
+            self.openDuration = openDuration
+        }
+    }
+
+    /// How usage events, transitions and decision samples reach the store.
+    public struct Persistence: Sendable, Hashable {
+        /// Records buffered before writers wait for the store (backpressure, never unbounded).
+        public var bufferCapacity: Int
+        /// Most records written per batch. Batches form naturally: whatever arrives while one
+        /// batch is being written goes into the next, so there is no artificial delay.
+        public var batchSize: Int
+        /// Delay before retrying a failed batch.
+        public var retryDelay: Duration
+        /// Creates persistence settings.
+        public init(bufferCapacity: Int = 65_536, batchSize: Int = 1_000, retryDelay: Duration = .milliseconds(250)) {
+            self.bufferCapacity = bufferCapacity
+            self.batchSize = batchSize
+            self.retryDelay = retryDelay
+        }
+    }
+
+    /// The default strategy; requests may override it.
+    public var strategy: RoutingStrategy
+    /// Seals secrets before they reach the store. `nil`: ``MasterKey/fromEnvironment(_:)`` or, if
+    /// unset, a random per-process key (fine in memory; persistent stores need a stable key).
+    public var masterKey: MasterKey?
+    /// Older master keys still accepted when opening sealed secrets.
+    public var previousMasterKeys: [MasterKey]
+    /// First cooldown after a 429 without `Retry-After`; doubles per consecutive 429.
+    public var rateLimitBackoff: Duration
+    /// The longest such backoff.
+    public var maxRateLimitBackoff: Duration
+    /// Cooldown after quota exhaustion without a reset time.
+    public var quotaResetFallback: Duration
+    /// The circuit breaker.
+    public var circuitBreaker: CircuitBreaker
+    /// Batched persistence.
+    public var persistence: Persistence
+    /// Record every Nth decision as a ``DecisionSample`` (0: none).
+    public var decisionSampleInterval: Int
+    /// Warn (``RouterEvent/exhaustionPredicted(keyID:at:)``) when a key's daily requests will run
+    /// out within this horizon at the current rate.
+    public var exhaustionWarningHorizon: Duration
+    /// Seed for weighted-random routing; `nil` seeds from the system generator.
+    public var randomSeed: UInt64?
+
+    /// Creates a configuration.
+    public init(
+        strategy: RoutingStrategy = .cost, masterKey: MasterKey? = nil, previousMasterKeys: [MasterKey] = [],
+        rateLimitBackoff: Duration = .seconds(1), maxRateLimitBackoff: Duration = .seconds(60),
+        quotaResetFallback: Duration = .seconds(3600), circuitBreaker: CircuitBreaker = .init(),
+        persistence: Persistence = .init(), decisionSampleInterval: Int = 0,
+        exhaustionWarningHorizon: Duration = .seconds(600), randomSeed: UInt64? = nil
+    ) {
+        self.strategy = strategy
+        self.masterKey = masterKey
+        self.previousMasterKeys = previousMasterKeys
+        self.rateLimitBackoff = rateLimitBackoff
+        self.maxRateLimitBackoff = maxRateLimitBackoff
+        self.quotaResetFallback = quotaResetFallback
+        self.circuitBreaker = circuitBreaker
+        self.persistence = persistence
+        self.decisionSampleInterval = decisionSampleInterval
+        self.exhaustionWarningHorizon = exhaustionWarningHorizon
+        self.randomSeed = randomSeed
+    }
+
+    func validate() throws(RouterError) {
+        guard circuitBreaker.failureThreshold >= 1 else {
+            throw RouterError(.invalidArgument, "circuitBreaker.failureThreshold must be at least 1")
+        }
+        guard persistence.bufferCapacity >= 1, persistence.batchSize >= 1 else {
+            throw RouterError(.invalidArgument, "persistence buffer capacity and batch size must be at least 1")
+        }
+        guard decisionSampleInterval >= 0 else {
+            throw RouterError(.invalidArgument, "decisionSampleInterval must not be negative")
+        }
+        for (name, value) in [("rateLimitBackoff", rateLimitBackoff), ("maxRateLimitBackoff", maxRateLimitBackoff), ("quotaResetFallback", quotaResetFallback), ("openDuration", circuitBreaker.openDuration)] where value <= .zero {
+            throw RouterError(.invalidArgument, "\(name) must be positive")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+/// Why a key was chosen, and (when asked for) what else was considered.
+///
+/// Building the explanation costs nothing until you read ``explanation``; the alternatives list
+/// is only collected when ``RouteRequest/explain`` is set.
+public struct RoutingDecision: Sendable, Hashable, CustomStringConvertible {
+    /// One candidate the router looked at.
+    public struct Alternative: Sendable, Hashable, CustomStringConvertible {
+        /// The key.
+        public var keyID: KeyID
+        /// The model it would have served.
+        public var model: ModelRef
+        /// `nil` if it was eligible; otherwise why not.
+        public var ineligibility: Ineligibility?
+        /// The worst-case cost of the request on this candidate.
+        public var cost: Money
+
+        public var description: String {
+            "\(keyID) \(model) \(cost): " + (ineligibility.map { "skipped (\($0))" } ?? "eligible")
+        }
+    }
+
+    /// The strategy that decided.
+    public let strategy: RoutingStrategy
+    /// The chosen key.
+    public let keyID: KeyID
+    /// The chosen model.
+    public let model: ModelRef
+    /// The worst-case cost reserved.
+    public let cost: Money
+    /// How many candidates were passed over before the chosen one (0 on the fast path).
+    public let skipped: Int
+    /// Every candidate with its verdict, when the request asked to explain; else empty.
+    public let alternatives: [Alternative]
+
+    /// A one-line, human-readable reason.
+    public var explanation: String {
+        let why: String = switch strategy {
+        case .cost: "cheapest eligible model (\(cost) worst case)"
+        case .latency: "lowest moving-average latency"
+        case .reliability: "highest moving-average success rate"
+        case .leastUsed: "fewest requests in flight"
+        case .roundRobin: "next in rotation"
+        case .weightedRandom: "weighted random draw"
+        case .priority: "highest priority available"
+        }
+        var text = "chose \(keyID) for \(model): \(why)"
+        if skipped > 0 { text += "; passed over \(skipped) ineligible candidate(s)" }
+        if !alternatives.isEmpty { text += "; considered \(alternatives.count)" }
+        return text
+    }
+
+    public var description: String { explanation }
+}
+
+/// Why a candidate key could not take a request.
+public enum Ineligibility: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// Throttled by a provider 429.
+    case throttled
+    /// Quota exhausted.
+    case exhausted
+    /// Disabled by an operator.
+    case disabled
+    /// Credential invalid.
+    case invalid
+    /// At its requests-per-minute or per-day limit.
+    case requestLimit
+    /// Not enough tokens-per-minute capacity for this request.
+    case tokenLimit
+    /// At its concurrency limit.
+    case concurrencyLimit
+    /// Circuit breaker open after repeated failures.
+    case circuitOpen
+    /// A hard budget would be exceeded.
+    case budget
+    /// Excluded by the request's provider, key-tag or excluded-key filters.
+    case filtered
+
+    public var description: String { rawValue }
+}
+
+/// Why no key could serve a request: how many candidates fell to each reason.
+public struct IneligibilityReport: Sendable, Hashable, CustomStringConvertible {
+    /// Candidate count per reason.
+    public var counts: [Ineligibility: Int]
+    /// Candidates (key × model) examined.
+    public var candidates: Int
+    /// The earliest time a throttled, exhausted or rate-limited candidate becomes usable again.
+    public var earliestRetry: Timestamp?
+    /// The hard budget that blocked, if budgets were a reason.
+    public var blockingBudget: BudgetID?
+
+    /// Creates an empty report.
+    public init(counts: [Ineligibility: Int] = [:], candidates: Int = 0, earliestRetry: Timestamp? = nil, blockingBudget: BudgetID? = nil) {
+        self.counts = counts
+        self.candidates = candidates
+        self.earliestRetry = earliestRetry
+        self.blockingBudget = blockingBudget
+    }
+
+    public var description: String {
+        if candidates == 0 { return "no key is registered for the requested model(s)" }
+        let parts = counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key)" }
+        var text = "\(candidates) candidate(s): " + parts.joined(separator: ", ")
+        if let earliestRetry { text += "; earliest retry \(earliestRetry)" }
+        return text
+    }
+}
