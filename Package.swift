@@ -32,7 +32,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
-                .product(name: "DequeModule", package: "swift-collections"),
             ],
             resources: [.copy("Resources/model-catalog.json")],
             swiftSettings: sharedSwiftSettings

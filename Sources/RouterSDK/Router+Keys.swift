@@ -77,13 +77,13 @@ extension Router {
     /// A key's current state. Throws `unknownKey`.
     public func state(of id: KeyID) throws(RouterError) -> KeyState {
         engine.wakeDueKeys(now: clock.now())
-        defer { dispatchEffectsLater() }
+        defer { deferEffects() }
         return engine.keys[Int(try engine.slot(of: id))].state
     }
 
     /// A forward-looking view of a key's remaining capacity. Throws `unknownKey`.
     public func quota(of id: KeyID) throws(RouterError) -> KeyQuota {
-        defer { dispatchEffectsLater() }
+        defer { deferEffects() }
         return try engine.quota(id, now: clock.now())
     }
 
@@ -128,15 +128,6 @@ extension Router {
             try await store.saveKey(stored, expectedVersion: record.version - 1)
         } catch {
             throw Self.storeError(error, "saving key '\(id)'", keyID: id)
-        }
-    }
-
-    private func dispatchEffectsLater() {
-        guard !engine.effects.isEmpty else { return }
-        let records = dispatchEffects()
-        guard !records.isEmpty else { return }
-        Task { [writer] in
-            for record in records { await writer.enqueue(record) }
         }
     }
 

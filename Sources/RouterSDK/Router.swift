@@ -29,6 +29,9 @@ public actor Router {
     private var nextSubscriber = 0
     private var stateCounts: [String: Int] = [:]
     private var isShutDown = false
+    /// Store records produced by synchronous calls (`route`, `state(of:)`), written by the next
+    /// asynchronous call (`settle`, `release`, management, `flush`, `shutdown`) in order.
+    private var pendingRecords: [StoreWriter.Record] = []
 
     /// Creates a router.
     ///
@@ -75,14 +78,14 @@ public actor Router {
             let lease = try engine.route(request, now: clock.now())
             metrics.decisions.increment()
             metrics.decisionDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
-            if !engine.effects.isEmpty { dispatchEffects() }
+            if !engine.effects.isEmpty { deferEffects() }
             if logger.logLevel <= .trace {
                 logger.trace("routed", metadata: ["lease": "\(lease.id)", "key": "\(lease.keyID)", "model": "\(lease.model)"])
             }
             return lease
         } catch {
             metrics.decisionFailures.increment()
-            if !engine.effects.isEmpty { dispatchEffects() }
+            if !engine.effects.isEmpty { deferEffects() }
             throw error
         }
     }
@@ -181,9 +184,17 @@ public actor Router {
         return records
     }
 
+    /// Dispatches effects now and keeps their store records for the next asynchronous call.
+    func deferEffects() {
+        pendingRecords.append(contentsOf: dispatchEffects())
+    }
+
     private func dispatchEffectsAndWrite() async {
-        guard !engine.effects.isEmpty else { return }
-        for record in dispatchEffects() {
+        guard !engine.effects.isEmpty || !pendingRecords.isEmpty else { return }
+        var records = pendingRecords
+        pendingRecords.removeAll()
+        records.append(contentsOf: dispatchEffects())
+        for record in records {
             await writer.enqueue(record)
         }
     }
@@ -203,6 +214,7 @@ public actor Router {
 
     /// Waits until every usage event, transition and sample produced so far is in the store.
     public func flush() async {
+        await dispatchEffectsAndWrite()
         await writer.flush()
     }
 

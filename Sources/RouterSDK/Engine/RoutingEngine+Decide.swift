@@ -50,17 +50,25 @@ extension RoutingEngine {
             pools[p].roundRobinCursor = cursor &+ 1
             return pools[p].available[Int(UInt(bitPattern: cursor) % UInt(count))]
         case .weightedRandom:
-            pools[p].ensureWeights { Int64(keys[Int(pools[p].members[Int($0)])].settings.weight) }
+            // Copy what the closures read: they run while `pools[p]` is being modified.
+            let members = pools[p].members
+            pools[p].ensureWeights { Int64(keys[Int(members[Int($0)])].settings.weight) }
             let total = pools[p].weights!.total
             guard total > 0 else { return pools[p].available[0] }
             let draw = Int64(rng.next() % UInt64(total))
             return Int32(pools[p].weights!.find(draw))
         case .latency, .reliability, .leastUsed, .priority:
-            let heap = pools[p].ensureHeap(strategy) { local in
-                ScoreInputs(keys[Int(pools[p].members[Int(local)])]).score(strategy, local)
-            }
+            let heap = ensureHeap(pool: p, strategy)
             return pools[p].heaps[heap]!.top
         }
+    }
+
+    private func ensureHeap(pool p: Int, _ strategy: RoutingStrategy) -> Int {
+        if let index = KeyPool.heapIndex(strategy), pools[p].heaps[index] != nil { return index }
+        // Copy what the closure reads: it runs while `pools[p]` is being modified.
+        let members = pools[p].members
+        let keys = self.keys
+        return pools[p].ensureHeap(strategy) { local in ScoreInputs(keys[Int(members[Int(local)])]).score(strategy, local) }
     }
 
     /// All available keys of a pool in the strategy's order (slow path: O(n log n)).
@@ -68,9 +76,7 @@ extension RoutingEngine {
         let p = Int(poolIndex)
         switch strategy {
         case .latency, .reliability, .leastUsed, .priority:
-            let heap = pools[p].ensureHeap(strategy) { local in
-                ScoreInputs(keys[Int(pools[p].members[Int(local)])]).score(strategy, local)
-            }
+            let heap = ensureHeap(pool: p, strategy)
             return pools[p].heaps[heap]!.sortedMembers()
         case .cost, .roundRobin, .weightedRandom:
             let available = pools[p].available

@@ -1,6 +1,5 @@
 internal import Logging
 internal import Synchronization
-internal import DequeModule
 
 /// The bounded, batched writer between the router's hot path and its ``StateStore``.
 ///
@@ -17,7 +16,7 @@ final class StoreWriter: Sendable {
     }
 
     private struct State {
-        var pending = Deque<Record>()
+        var pending: [Record] = []
         var enqueued = 0
         var written = 0
         var finishing = false
