@@ -26,6 +26,7 @@ final class StoreWriter: Sendable {
         var flushWaiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
+    static let attemptsAfterShutdown = 5
     private let state = Mutex(State())
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let store: any StateStore
@@ -105,6 +106,7 @@ final class StoreWriter: Sendable {
 
     private func run() async {
         var failedAttempts = 0
+        var failedWhileFinishing = 0
         while true {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
@@ -132,11 +134,15 @@ final class StoreWriter: Sendable {
             do {
                 try await store.append(batch)
                 failedAttempts = 0
+                failedWhileFinishing = 0
                 complete(records.count, lost: false)
             } catch {
                 failedAttempts += 1
+                if finishing { failedWhileFinishing += 1 }
                 logger.error("state store write failed; will retry", metadata: ["records": "\(records.count)", "attempt": "\(failedAttempts)", "error": "\(error)"])
-                if finishing, failedAttempts >= 3 {
+                // While running, retry for as long as it takes; once shutting down, a store that
+                // fails several more times in a row is given up on so shutdown can finish.
+                if finishing, failedWhileFinishing >= Self.attemptsAfterShutdown {
                     logger.critical("giving up on records the state store would not take", metadata: ["records": "\(records.count)"])
                     complete(records.count, lost: true)
                     continue
