@@ -4,8 +4,9 @@ internal import Synchronization
 /// The bounded, batched writer between the router's hot path and its ``StateStore``.
 ///
 /// The router hands it records without waiting for I/O; one background task writes them in
-/// batches (whatever accumulated while the previous batch was being written, up to the batch
-/// size). When the buffer is full, ``enqueue(_:)`` suspends until there is room: backpressure
+/// batches: once woken it gathers for ``RouterConfiguration/Persistence/gatherDelay`` (records
+/// arriving meanwhile cost one uncontended lock and wake nobody), then writes up to the batch
+/// size. When the buffer is full, ``enqueue(_:)`` suspends until there is room: backpressure
 /// instead of unbounded memory. A failed batch is retried after a delay, so records are not lost
 /// while the store recovers; ``finish()`` flushes everything and reports what could not be written.
 final class StoreWriter: Sendable {
@@ -115,6 +116,11 @@ final class StoreWriter: Sendable {
                     return false
                 }
                 if resumeNow { continuation.resume() }
+            }
+            // Let a burst accumulate: enqueues during this pause find no waiter to wake.
+            let shouldGather = state.withLock { !$0.finishing && $0.pending.count < settings.batchSize }
+            if shouldGather, settings.gatherDelay > .zero, failedAttempts == 0 {
+                try? await Task.sleep(for: settings.gatherDelay)
             }
             let (records, finishing) = state.withLock { state -> ([Record], Bool) in
                 (Array(state.pending.prefix(settings.batchSize)), state.finishing)
