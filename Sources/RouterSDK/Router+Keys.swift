@@ -21,7 +21,7 @@ extension Router {
         }
         try engine.register(key, now: clock.now())
         recordRegistered(.available)
-        logger.info("key registered", metadata: ["key": "\(key.id)", "provider": "\(key.settings.provider)"])
+        logger.debug("key registered", metadata: ["key": "\(key.id)", "provider": "\(key.settings.provider)"])
         await afterManagement()
     }
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the routing benchmarks once and checks them:
+#  1. package-benchmark's static thresholds (Benchmarks/Thresholds: malloc counts per benchmark);
+#  2. the card's hard line: wall-clock p99 below 1 ms for every benchmark iteration, and the
+#     per-decision latency targets where a benchmark records them.
+set -euo pipefail
+cd "$(dirname "$0")/../Benchmarks"
+
+rm -rf .benchmarkBaselines/RoutingBenchmarks/ci
+echo "==> running benchmarks"
+swift package --allow-writing-to-package-directory benchmark baseline update ci --no-progress --quiet
+
+echo "==> checking static thresholds"
+set +e
+swift package benchmark thresholds check ci --no-progress
+status=$?
+set -e
+# 0: equal to thresholds; 4: better than thresholds (fine); anything else is a regression/failure.
+if [ "$status" -ne 0 ] && [ "$status" -ne 4 ]; then
+    echo "error: benchmark thresholds check failed (exit $status)" >&2
+    exit 1
+fi
+
+echo "==> checking latency ceilings"
+swift package benchmark baseline read ci --format markdown --path stdout --no-progress | python3 ../scripts/check-latency.py

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Checks the latency ceilings of a package-benchmark baseline exported as markdown on stdin.
+
+Fails (exit 1) if any benchmark's per-operation latency p99 reaches 1 ms, the card's hard
+line for routing overhead. Per-decision latency (the custom "decision latency (ns)" metric) and
+route+settle latency are checked where recorded; otherwise the wall-clock time per iteration.
+The design targets (p50 <= 2 us / p99 <= 10 us at 1k keys, p99 <= 20 us at 10k keys and for
+route+settle) are reported alongside: wall clock on a shared CI machine is too noisy to gate on
+them, which is why CI also gates on allocation counts (Benchmarks/Thresholds).
+"""
+import sys
+
+CEILING_NS = 1_000_000
+TARGETS_NS = {  # benchmark name prefix -> (p50 target, p99 target)
+    "route 1k keys": (2_000, 10_000),
+    "route 10k keys": (None, 20_000),
+    "route needle": (None, 20_000),
+    "route+settle": (None, 20_000),
+}
+
+
+UNITS_NS = {"ns": 1, "μs": 1_000, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+
+
+def parse_markdown(text):
+    """Returns {benchmark: {metric: {"p50": ns_or_count, "p99": ...}}} from package-benchmark's markdown export."""
+    results = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("### "):
+            current = line[4:].strip()
+            results[current] = {}
+        elif current and line.startswith("|") and not line.startswith("|:") and "Metric" not in line:
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            name = cells[0].rstrip(" *")
+            unit = name[name.rfind("(") + 1 : -1] if name.endswith(")") else ""
+            factor = UNITS_NS.get(unit, 1)
+            values = [int(cell.replace(",", "")) for cell in cells[1:8]]
+            results[current][name] = {"p50": values[2] * factor, "p99": values[5] * factor}
+    return results
+
+
+def main() -> int:
+    results = parse_markdown(sys.stdin.read())
+    if not results:
+        print("error: no benchmark results in the export", file=sys.stderr)
+        return 1
+    failures = 0
+    rows = []
+    for name in sorted(results):
+        metrics = results[name]
+        latency = next((metrics[key] for key in metrics if key.endswith("latency (ns)")), None)
+        if latency is not None:
+            p50, p99, source = latency["p50"], latency["p99"], "per operation"
+        else:
+            wall = next(metrics[key] for key in metrics if key.startswith("Time (wall clock)"))
+            p50, p99, source = wall["p50"], wall["p99"], "per iteration"
+        verdict = "ok" if p99 < CEILING_NS else "OVER 1 ms"
+        if p99 >= CEILING_NS:
+            failures += 1
+        target = next((t for prefix, t in TARGETS_NS.items() if name.startswith(prefix)), None)
+        note = ""
+        if target:
+            p50_target, p99_target = target
+            misses = []
+            if p50_target and p50 > p50_target:
+                misses.append(f"p50 target {p50_target} ns")
+            if p99 > p99_target:
+                misses.append(f"p99 target {p99_target} ns")
+            note = "meets design target" if not misses else "misses " + ", ".join(misses)
+        rows.append((name, f"{p50:,.0f}", f"{p99:,.0f}", source, verdict, note))
+    widths = [max(len(str(row[i])) for row in rows + [("benchmark", "p50 ns", "p99 ns", "measured", "ceiling", "")]) for i in range(6)]
+    header = ("benchmark", "p50 ns", "p99 ns", "measured", "ceiling", "")
+    for row in [header] + rows:
+        print("  ".join(str(cell).ljust(widths[i]) if i in (0, 3, 4, 5) else str(cell).rjust(widths[i]) for i, cell in enumerate(row)))
+    if failures:
+        print(f"error: {failures} benchmark(s) reached the 1 ms p99 ceiling", file=sys.stderr)
+        return 1
+    print(f"latency ceilings: {len(rows)} benchmark(s) below 1 ms at p99")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

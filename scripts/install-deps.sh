@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages RouterSDK's build, tests and benchmarks need, if any are missing.
+# Safe to run repeatedly; needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+# System packages the package builds against or its tests use. The core (issue: routing engine)
+# needs only the Swift toolchain; the store backends add libsqlite3/libpq/libmongoc and servers.
+PACKAGES=(${ROUTERSDK_APT_PACKAGES:-})
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "error: the Swift toolchain (swift) is not on PATH; install Swift 6.x first" >&2
+    exit 1
+fi
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing missing system packages: ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
