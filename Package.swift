@@ -43,7 +43,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "Quickstart",
-            dependencies: ["RouterSDK", "RouterTesting"],
+            dependencies: ["RouterSDK", "RouterTesting", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Examples/Quickstart",
             swiftSettings: sharedSwiftSettings
         ),

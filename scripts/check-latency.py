@@ -12,9 +12,9 @@ import sys
 
 CEILING_NS = 1_000_000
 TARGETS_NS = {  # benchmark name prefix -> (p50 target, p99 target)
-    "route 1k keys": (2_000, 10_000),
-    "route 10k keys": (None, 20_000),
-    "route needle": (None, 20_000),
+    "route-1k-keys": (2_000, 10_000),
+    "route-10k-keys": (None, 20_000),
+    "route-needle": (None, 20_000),
     "route+settle": (None, 20_000),
 }
 

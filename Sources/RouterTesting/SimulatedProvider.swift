@@ -44,7 +44,7 @@ public final class SimulatedProvider: Sendable {
         var behaviors: [String: SimulatedBehavior] = [:]
         var calls: [String: Int] = [:]
         var burstRemaining: [String: Int] = [:]
-        var random: UInt64
+        var random: SplitMix64
     }
 
     private let state: Mutex<State>
@@ -53,7 +53,7 @@ public final class SimulatedProvider: Sendable {
     /// Creates a simulator. `sleep` performs simulated latency (real `Task.sleep` by default; pass
     /// a no-op in tests).
     public init(seed: UInt64 = 42, sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
-        state = Mutex(State(random: seed))
+        state = Mutex(State(random: SplitMix64(seed: seed)))
         self.sleep = sleep
     }
 
@@ -86,7 +86,7 @@ public final class SimulatedProvider: Sendable {
                 state.burstRemaining[key] = remaining - 1
                 return .rateLimited(latency, behavior.retryAfter)
             }
-            if behavior.serverErrorPPM > 0, Int(Self.next(&state.random) % 1_000_000) < behavior.serverErrorPPM {
+            if behavior.serverErrorPPM > 0, Int(state.random.next() % 1_000_000) < behavior.serverErrorPPM {
                 return .serverError(latency)
             }
             return .ok(latency, min(behavior.outputTokens, maxOutputTokens))
@@ -108,20 +108,12 @@ public final class SimulatedProvider: Sendable {
         }
     }
 
-    private static func next(_ state: inout UInt64) -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    private static func draw(_ range: ClosedRange<Duration>, _ state: inout UInt64) -> Duration {
+    private static func draw(_ range: ClosedRange<Duration>, _ random: inout SplitMix64) -> Duration {
         let low = range.lowerBound.components
         let lowNanos = low.seconds * 1_000_000_000 + low.attoseconds / 1_000_000_000
         let high = range.upperBound.components
         let highNanos = high.seconds * 1_000_000_000 + high.attoseconds / 1_000_000_000
         guard highNanos > lowNanos else { return .nanoseconds(lowNanos) }
-        return .nanoseconds(lowNanos + Int64(next(&state) % UInt64(highNanos - lowNanos + 1)))
+        return .nanoseconds(lowNanos + Int64(random.next() % UInt64(highNanos - lowNanos + 1)))
     }
 }

@@ -7,13 +7,16 @@
 //     swift run Quickstart            # default: 5,000 requests
 //     swift run Quickstart 20000      # more
 import Foundation
+import Logging
 import RouterSDK
 import RouterTesting
 
 let totalRequests = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 5_000
 let concurrency = 32
 
-let router = try Router(configuration: RouterConfiguration(strategy: .cost))
+var logger = Logger(label: "Quickstart")
+logger.logLevel = .error  // the summary below tells the story; warnings would interleave with it
+let router = try Router(configuration: RouterConfiguration(strategy: .cost), logger: logger)
 let provider = SimulatedProvider(seed: 2026)
 let fast: ClosedRange<Duration> = .milliseconds(1) ... .milliseconds(4)
 

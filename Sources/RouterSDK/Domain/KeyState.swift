@@ -6,8 +6,8 @@
 ///   `exhausted`, `disabled`, `invalid`.
 /// - `exhausted` → `available` (quota reset), `exhausted` (extended), `disabled`, `invalid`.
 ///   A rate limit while exhausted keeps it exhausted until the later of the two deadlines.
-/// - `disabled` → `available` (an operator enables it) or `invalid`; failures of requests that
-///   were in flight when it was disabled do not change it.
+/// - `disabled` → `available` only (an operator enables it); failures of requests that were in
+///   flight when it was disabled do not change it.
 /// - `invalid` → `available` only by rotating the secret; `disabled` by an operator.
 public enum KeyState: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Can be chosen.

@@ -51,13 +51,16 @@ struct FenwickTree {
     }
 }
 
-/// SplitMix64: a tiny, fast, seedable generator so weighted-random routing is reproducible in tests.
-struct SplitMix64: RandomNumberGenerator {
+/// SplitMix64: a tiny, fast, seedable generator, so weighted-random routing and simulations are
+/// reproducible. Not for anything security-related.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    /// Creates a generator; the same seed gives the same sequence.
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -238,7 +238,15 @@ extension RoutingEngine {
                 budgetID: budget, percent: 100, spent: state.spent, limit: state.budget.limit, enforcement: state.budget.enforcement,
                 at: Timestamp(nanosecondsSinceEpoch: nowMs * 1_000_000)))))
         }
-        if report.candidates > 0, report.counts[.budget] == report.candidates, let budget = report.blockingBudget {
+        // A global or request-tag budget applies to every candidate, so it is the reason even
+        // when some candidates are also cooling down.
+        let blocksAll = report.blockingBudget.flatMap { budgets.indexByID[$0] }.flatMap { budgets[$0] }.map {
+            switch $0.budget.scope {
+            case .global, .tag: true
+            default: false
+            }
+        } ?? false
+        if report.candidates > 0, report.counts[.budget] == report.candidates || blocksAll, let budget = report.blockingBudget {
             return RouterError(.budgetExceeded, "budget '\(budget)' would be exceeded by this request's worst-case cost", budgetID: budget, model: request.models.first, noEligibleKey: report)
         }
         return RouterError(.noEligibleKey, "no eligible key for \(names): \(report)", budgetID: report.blockingBudget, model: request.models.first, noEligibleKey: report)
