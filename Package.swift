@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .library(name: "RouterSDK", targets: ["RouterSDK"]),
         .library(name: "RouterTesting", targets: ["RouterTesting"]),
+        .library(name: "SQLiteStateStore", targets: ["SQLiteStateStore"]),
         .executable(name: "Quickstart", targets: ["Quickstart"]),
     ],
     dependencies: [
@@ -41,9 +42,21 @@ let package = Package(
             dependencies: ["RouterSDK"],
             swiftSettings: sharedSwiftSettings
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/Stores/CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "SQLiteStateStore",
+            dependencies: ["RouterSDK", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Stores/SQLite",
+            swiftSettings: sharedSwiftSettings
+        ),
         .executableTarget(
             name: "Quickstart",
-            dependencies: ["RouterSDK", "RouterTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RouterSDK", "RouterTesting", "SQLiteStateStore", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Examples/Quickstart",
             swiftSettings: sharedSwiftSettings
         ),
@@ -54,6 +67,17 @@ let package = Package(
                 "RouterTesting",
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: [
+                "RouterSDK",
+                "RouterTesting",
+                "SQLiteStateStore",
+                "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: sharedSwiftSettings
         ),

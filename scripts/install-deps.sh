@@ -3,9 +3,9 @@
 # Safe to run repeatedly; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-# System packages the package builds against or its tests use. The core (issue: routing engine)
-# needs only the Swift toolchain; the store backends add libsqlite3/libpq/libmongoc and servers.
-PACKAGES=(${ROUTERSDK_APT_PACKAGES:-})
+# System packages the package builds against or its tests use: the SQLite store links the
+# system libsqlite3 (found through pkg-config).
+PACKAGES=(pkg-config libsqlite3-dev)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "error: the Swift toolchain (swift) is not on PATH; install Swift 6.x first" >&2

@@ -90,7 +90,8 @@ extension Router {
     /// The ids of all registered keys, sorted.
     public var keyIDs: [KeyID] { engine.registeredKeyIDs }
 
-    /// Loads keys (opening their sealed secrets) and budgets from the store into this router.
+    /// Loads keys (opening their sealed secrets) with their latest state, budgets and their
+    /// current-period spend from the store into this router.
     ///
     /// Keys already registered here are skipped. Throws `secretUnsealFailed` (naming the key) if
     /// a secret was sealed under a master key this router does not have, `storeFailure` if the
@@ -107,11 +108,31 @@ extension Router {
         }
         for budget in budgets {
             try engine.setBudget(budget, now: clock.now())
+            // The current period's spend carries over from the store's counters.
+            if let periodStart = engine.currentPeriodStart(budget.id, now: clock.now()) {
+                do {
+                    let spent = try await store.spend(of: budget.id, periodStart: periodStart)
+                    engine.restoreSpend(budget.id, spent: spent, now: clock.now())
+                } catch {
+                    throw Self.storeError(error, "reading the spend of budget '\(budget.id)'")
+                }
+            }
         }
         for stored in keys where engine.slotByID[stored.id] == nil {
             let secret = try sealer.open(stored.sealedSecret, keyID: stored.id)
-            try engine.register(APIKey(id: stored.id, secret: secret, settings: stored.settings), state: stored.state, version: stored.version, now: clock.now())
-            recordRegistered(stored.state)
+            // Failure-driven transitions (throttled, exhausted, invalid) are in the audit log, not
+            // the key record: the newer of the two is the key's state, so cooldowns stay in force.
+            var state = stored.state
+            do {
+                if let latest = try await store.transitions(of: stored.id, limit: 1).first, latest.at >= stored.updatedAt {
+                    state = latest.to
+                }
+            } catch {
+                throw Self.storeError(error, "reading the transitions of key '\(stored.id)'", keyID: stored.id)
+            }
+            if case .disabled(let reason) = state, reason == "removed" { continue }
+            try engine.register(APIKey(id: stored.id, secret: secret, settings: stored.settings), state: state, version: stored.version, now: clock.now())
+            recordRegistered(state)
         }
         logger.info("restored from state store", metadata: ["keys": "\(keys.count)", "budgets": "\(budgets.count)"])
         await afterManagement()

@@ -179,6 +179,8 @@ public actor Router {
                 records.append(.usage(event))
             case .sample(let sample):
                 records.append(.decision(sample))
+            case .spend(let delta):
+                records.append(.spend(delta))
             }
         }
         return records

@@ -50,6 +50,10 @@ final class FlakyStore: StateStore {
         try await inner.spend(from: from, to: to, groupedBy: grouping)
     }
     func decisionSamples(limit: Int) async throws -> [DecisionSample] { try await inner.decisionSamples(limit: limit) }
+    func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money { try await inner.spend(of: budget, periodStart: periodStart) }
+    func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {
+        try await inner.addSpend(amount, to: budget, periodStart: periodStart, limit: limit)
+    }
 }
 
 @Suite struct PersistenceTests {

@@ -27,7 +27,7 @@ func makeRouter(
     clock: ManualClock = ManualClock(),
     strategy: RoutingStrategy = .cost,
     store: any StateStore = InMemoryStateStore(),
-    logger: Logger = Logger(label: "test"),
+    logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
     configure: (inout RouterConfiguration) -> Void = { _ in }
 ) throws -> Router {
     var configuration = RouterConfiguration(strategy: strategy, masterKey: testMasterKey, randomSeed: 7)

@@ -1,4 +1,5 @@
 import Foundation
+import RouterSDK
 
 /// A one-line progress bar on a terminal; a line every 10 % when output is redirected.
 final class ProgressBar {
@@ -44,4 +45,20 @@ func printTable(_ rows: [[String]]) {
     print(line(header))
     print(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
     for row in rows.dropFirst() { print(line(row)) }
+}
+
+/// A master key for sealing the demo's secrets, kept next to its database so a second run can
+/// open them. Demo only: real deployments pass ROUTERSDK_MASTER_KEY from a secret manager.
+func demoMasterKey(in directory: URL) throws -> MasterKey {
+    if let key = try MasterKey.fromEnvironment() { return key }
+    let file = directory.appendingPathComponent("quickstart.masterkey")
+    if let text = try? String(contentsOf: file, encoding: .utf8) {
+        return try MasterKey(id: "quickstart", base64: text)
+    }
+    var bytes = [UInt8](repeating: 0, count: 32)
+    var generator = SystemRandomNumberGenerator()
+    for index in bytes.indices { bytes[index] = UInt8.random(in: 0 ... 255, using: &generator) }
+    try Data(bytes).base64EncodedString().write(to: file, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+    return try MasterKey(id: "quickstart", bytes: bytes)
 }

@@ -1,22 +1,33 @@
 // Quickstart: route thousands of requests through a pool of keys at simulated providers, offline.
 //
 // Three OpenAI keys (one hits 429 bursts with Retry-After, one is invalid), two Anthropic keys and
-// a local Ollama model, a $2.00 daily budget, 5,000 requests from 32 concurrent tasks through
+// a local Ollama model, a $2.00 daily budget, 2,500 requests from 32 concurrent tasks through
 // `Router.execute` with failover, then a per-key summary.
 //
-//     swift run Quickstart            # default: 5,000 requests
+// State lives in an SQLite file (.local/quickstart.db): run it twice and the second run starts
+// from the first run's keys, key states and spend, until the daily budget runs out.
+//
+//     swift run Quickstart            # default: 2,500 requests
 //     swift run Quickstart 20000      # more
+//     rm -rf .local                   # start over
 import Foundation
 import Logging
 import RouterSDK
 import RouterTesting
+import SQLiteStateStore
 
-let totalRequests = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 5_000
+let totalRequests = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 2_500
 let concurrency = 32
 
 var logger = Logger(label: "Quickstart")
 logger.logLevel = .error  // the summary below tells the story; warnings would interleave with it
-let router = try Router(configuration: RouterConfiguration(strategy: .cost), logger: logger)
+let stateDirectory = URL(fileURLWithPath: ".local", isDirectory: true)
+try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+let store = try await SQLiteStateStore.open(path: stateDirectory.appendingPathComponent("quickstart.db").path, logger: logger)
+let router = try Router(
+    configuration: RouterConfiguration(strategy: .cost, masterKey: try demoMasterKey(in: stateDirectory)), store: store, logger: logger)
+try await router.restore()
+let restoredKeys = await router.keyIDs
 let provider = SimulatedProvider(seed: 2026)
 let fast: ClosedRange<Duration> = .milliseconds(1) ... .milliseconds(4)
 
@@ -35,15 +46,22 @@ let keys: [(APIKey, SimulatedBehavior)] = [
      SimulatedBehavior(latency: .milliseconds(5) ... .milliseconds(12), outputTokens: 150)),
 ]
 for (key, behavior) in keys {
-    try await router.register(key)
+    if !restoredKeys.contains(key.id) { try await router.register(key) }
     provider.setBehavior(behavior, forSecret: key.secret)
 }
 let budget = Budget(id: "daily", period: .day, limit: Money(dollars: 2), alertThresholds: [50, 80, 100])
 try await router.setBudget(budget)
+let carriedOver = try await router.budgetStatus("daily").spent
+if restoredKeys.isEmpty {
+    print("fresh state in \(store.path)")
+} else {
+    print("restored \(restoredKeys.count) keys from \(store.path); \(carriedOver) already spent today")
+}
 
+let events = await router.events()  // subscribe before the first request, so no event is missed
 let alerts = Task {
     var lines: [String] = []
-    for await event in await router.events() {
+    for await event in events {
         switch event {
         case .budgetThresholdCrossed(let alert): lines.append("budget '\(alert.budgetID)' passed \(alert.percent)% (\(alert.spent) of \(alert.limit))")
         case .keyStateChanged(let t) where t.to == .invalid: lines.append("key \(t.keyID) marked invalid (\(t.reason))")
@@ -101,7 +119,7 @@ try await router.shutdown()
 
 print("\n\(totalRequests) requests in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated))) — " + outcomes.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
 print("")
-var table = [["key", "provider", "requests", "failures", "state", "spend"]]
+var table = [["key", "provider", "requests", "failures", "state", "spend (this run)"]]
 for (key, _) in keys {
     let quota = try await router.quota(of: key.id)
     table.append([key.id.rawValue, key.settings.provider.rawValue, "\(quota.requests)", "\(quota.failures)", quota.state.name, quota.spend.description])

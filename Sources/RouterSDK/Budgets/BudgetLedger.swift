@@ -24,6 +24,23 @@ struct BudgetAccount {
         exhaustedAlerted = false
     }
 
+    /// The period start as stores key it: the Unix epoch for `total` budgets.
+    var periodStart: Timestamp {
+        budget.period == .total ? Timestamp(nanosecondsSinceEpoch: 0) : Timestamp(nanosecondsSinceEpoch: periodStartMs * 1_000_000)
+    }
+
+    /// Marks thresholds the current spend has already passed as alerted, so changing a budget or
+    /// restoring its spend does not re-announce them.
+    mutating func markPassedThresholds() {
+        alerted = []
+        guard spent > .zero else { return }
+        for (position, percent) in budget.alertThresholds.enumerated()
+        where Int128(spent.nanodollars) * 100 >= Int128(budget.limit.nanodollars) * Int128(percent) {
+            alerted.insert(position)
+        }
+        exhaustedAlerted = budget.enforcement == .soft && spent > budget.limit
+    }
+
     /// Whether a hard budget admits `cost` more.
     func admits(_ cost: Money) -> Bool {
         budget.enforcement == .soft || spent + reserved + cost <= budget.limit
@@ -61,8 +78,7 @@ struct BudgetLedger {
             if !samePeriod {
                 (account.periodStartMs, account.periodEndMs) = budget.period.bounds(containing: nowMs)
             }
-            account.alerted = []
-            account.exhaustedAlerted = false
+            account.markPassedThresholds()
             accounts[Int(index)] = account
             addToIndex(index, budget.scope)
         } else {

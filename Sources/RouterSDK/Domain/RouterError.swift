@@ -46,6 +46,14 @@ public struct RouterError: Error, Sendable, CustomStringConvertible {
         public static let storeFailure = Code("storeFailure")
         /// A stored record changed since it was read (optimistic versioning).
         public static let versionConflict = Code("versionConflict")
+        /// A stored record could not be decoded (hand-edited or corrupted); the message names it.
+        public static let corruptRecord = Code("corruptRecord")
+        /// The database's schema is newer than this code understands; nothing was written.
+        public static let schemaTooNew = Code("schemaTooNew")
+        /// The store's server could not be reached within the connect timeout.
+        public static let storeUnreachable = Code("storeUnreachable")
+        /// A store URL is malformed or names an unsupported scheme.
+        public static let invalidStoreURL = Code("invalidStoreURL")
         /// The router has been shut down.
         public static let shutDown = Code("shutDown")
     }

@@ -137,6 +137,22 @@ extension RoutingEngine {
         reindexBudgets()
     }
 
+    /// The current period start of a budget, as stores key spend counters.
+    func currentPeriodStart(_ id: BudgetID, now: Timestamp) -> Timestamp? {
+        guard let index = budgets.indexByID[id] else { return nil }
+        budgets[index]!.roll(to: now.millisecondsSinceEpoch)
+        return budgets[index]!.periodStart
+    }
+
+    /// Sets a budget's settled spend for its current period (restoring from a store).
+    func restoreSpend(_ id: BudgetID, spent: Money, now: Timestamp) {
+        guard let index = budgets.indexByID[id] else { return }
+        budgets[index]!.roll(to: now.millisecondsSinceEpoch)
+        budgets[index]!.spent = spent
+        // Thresholds the restored spend already passed were alerted by the process that spent it.
+        budgets[index]!.markPassedThresholds()
+    }
+
     func removeBudget(_ id: BudgetID) throws(RouterError) {
         guard budgets.remove(id) else { throw RouterError(.unknownBudget, "no budget with id '\(id)'", budgetID: id) }
         reindexBudgets()

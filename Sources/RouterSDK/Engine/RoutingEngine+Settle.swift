@@ -91,6 +91,9 @@ extension RoutingEngine {
             budgets[account]!.roll(to: nowMs)
             budgets[account]!.reserved = max(.zero, budgets[account]!.reserved - lease.reservedCost)
             budgets[account]!.spent += cost
+            if cost > .zero {
+                effects.append(.spend(SpendDelta(budgetID: budgets[account]!.budget.id, periodStart: budgets[account]!.periodStart, amount: cost)))
+            }
             alertIfCrossed(account: account, now: now)
         }
     }

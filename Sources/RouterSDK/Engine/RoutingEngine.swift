@@ -7,6 +7,7 @@ enum EngineEffect {
     case event(RouterEvent)
     case usage(UsageEvent)
     case sample(DecisionSample)
+    case spend(SpendDelta)
 }
 
 /// An outstanding lease as the engine tracks it.

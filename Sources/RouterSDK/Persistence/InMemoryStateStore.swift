@@ -8,6 +8,12 @@ public actor InMemoryStateStore: StateStore {
     private var usage: [UsageEvent] = []
     private var transitionLog: [KeyTransition] = []
     private var samples: [DecisionSample] = []
+    private var spendCounters: [SpendKey: Money] = [:]
+
+    private struct SpendKey: Hashable {
+        var budget: BudgetID
+        var periodStart: Timestamp
+    }
 
     /// Creates an empty store.
     public init() {}
@@ -59,6 +65,21 @@ public actor InMemoryStateStore: StateStore {
         usage.append(contentsOf: batch.usage)
         transitionLog.append(contentsOf: batch.transitions)
         samples.append(contentsOf: batch.decisions)
+        for delta in batch.spend {
+            spendCounters[SpendKey(budget: delta.budgetID, periodStart: delta.periodStart), default: .zero] += delta.amount
+        }
+    }
+
+    public func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money {
+        spendCounters[SpendKey(budget: budget, periodStart: periodStart)] ?? .zero
+    }
+
+    public func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {
+        let key = SpendKey(budget: budget, periodStart: periodStart)
+        let total = (spendCounters[key] ?? .zero) + amount
+        if let limit, total > limit { return nil }
+        spendCounters[key] = total
+        return total
     }
 
     public func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition] {

@@ -33,7 +33,8 @@ public protocol StateStore: Sendable {
     /// Deletes a budget; throws `unknownBudget` if it does not exist.
     func deleteBudget(_ id: BudgetID) async throws
 
-    /// Appends usage events, transitions and decision samples atomically.
+    /// Appends usage events, transitions and decision samples and applies the batch's spend
+    /// deltas to the budget spend counters, all atomically.
     func append(_ batch: StoreBatch) async throws
     /// The newest transitions (of one key, or all), newest first, at most `limit`.
     func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition]
@@ -43,6 +44,30 @@ public protocol StateStore: Sendable {
     func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: Money]
     /// The newest decision samples, newest first, at most `limit`.
     func decisionSamples(limit: Int) async throws -> [DecisionSample]
+
+    /// The spend counter of one budget period (zero if it was never charged).
+    func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money
+    /// Atomically adds `amount` to a budget period's spend counter if the result stays within
+    /// `limit` (`nil`: no limit). Returns the new total, or `nil` (and changes nothing) if it would
+    /// pass the limit. Concurrent calls never take the counter past `limit`.
+    func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money?
+}
+
+/// Spend to add to a budget period's counter; batches carry them so counters and the ledger agree.
+public struct SpendDelta: Sendable, Hashable, Codable {
+    /// The budget.
+    public var budgetID: BudgetID
+    /// The start of the period (the Unix epoch for `total` budgets).
+    public var periodStart: Timestamp
+    /// The amount to add.
+    public var amount: Money
+
+    /// Creates a delta.
+    public init(budgetID: BudgetID, periodStart: Timestamp, amount: Money) {
+        self.budgetID = budgetID
+        self.periodStart = periodStart
+        self.amount = amount
+    }
 }
 
 /// How ``StateStore/spend(from:to:groupedBy:)`` groups spend.
@@ -93,16 +118,19 @@ public struct StoreBatch: Sendable, Hashable {
     public var transitions: [KeyTransition]
     /// Sampled routing decisions.
     public var decisions: [DecisionSample]
+    /// Spend to add to budget counters, at most one per (budget, period).
+    public var spend: [SpendDelta]
 
     /// Creates a batch.
-    public init(usage: [UsageEvent] = [], transitions: [KeyTransition] = [], decisions: [DecisionSample] = []) {
+    public init(usage: [UsageEvent] = [], transitions: [KeyTransition] = [], decisions: [DecisionSample] = [], spend: [SpendDelta] = []) {
         self.usage = usage
         self.transitions = transitions
         self.decisions = decisions
+        self.spend = spend
     }
 
     /// Records in the batch.
-    public var count: Int { usage.count + transitions.count + decisions.count }
+    public var count: Int { usage.count + transitions.count + decisions.count + spend.count }
     /// Whether the batch is empty.
     public var isEmpty: Bool { count == 0 }
 }

@@ -14,6 +14,12 @@ final class StoreWriter: Sendable {
         case usage(UsageEvent)
         case transition(KeyTransition)
         case decision(DecisionSample)
+        case spend(SpendDelta)
+    }
+
+    private struct SpendKey: Hashable {
+        var budget: BudgetID
+        var periodStart: Timestamp
     }
 
     private struct State {
@@ -130,11 +136,21 @@ final class StoreWriter: Sendable {
                 continue
             }
             var batch = StoreBatch()
+            // Spend deltas of one batch are summed per (budget, period): one counter update each.
+            var spendIndex: [SpendKey: Int] = [:]
             for record in records {
                 switch record {
                 case .usage(let event): batch.usage.append(event)
                 case .transition(let transition): batch.transitions.append(transition)
                 case .decision(let sample): batch.decisions.append(sample)
+                case .spend(let delta):
+                    let key = SpendKey(budget: delta.budgetID, periodStart: delta.periodStart)
+                    if let index = spendIndex[key] {
+                        batch.spend[index].amount += delta.amount
+                    } else {
+                        spendIndex[key] = batch.spend.count
+                        batch.spend.append(delta)
+                    }
                 }
             }
             do {

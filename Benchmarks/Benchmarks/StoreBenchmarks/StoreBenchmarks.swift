@@ -1,0 +1,68 @@
+import Benchmark
+import Foundation
+import Logging
+import RouterSDK
+import SQLiteStateStore
+
+// State store benchmarks: how fast each backend persists the usage ledger in batches, how long an
+// atomic budget increment takes, and that routing latency does not change with a store attached.
+// Wall clock is reported per event / per operation (scaling factor), so the 1 ms ceiling of
+// scripts/check-latency.py applies to each, and ≥ 20,000 events/s means ≤ 50 µs per event.
+
+let quiet = Logger(label: "StoreBenchmarks") { _ in SwiftLogNoOpLogHandler() }
+let storeMetrics: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal]
+
+func temporaryDatabase() throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent("bench.db").path
+}
+
+func usageBatch(_ count: Int, startingAt lease: UInt64) -> StoreBatch {
+    let at = Timestamp(secondsSinceEpoch: 1_767_225_600)
+    return StoreBatch(usage: (0..<count).map { offset in
+        UsageEvent(
+            leaseID: lease + UInt64(offset), keyID: KeyID("key-\(offset % 100)"), model: ModelRef(provider: .openai, name: "gpt-4o-mini"),
+            inputTokens: 800, outputTokens: 300, cost: Money(nanodollars: 300_000), latencyNanoseconds: 420_000_000,
+            outcome: .success, failure: nil, tags: ["tenant-\(offset % 7)"], at: at + .milliseconds(Int64(offset)))
+    })
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration.timeUnits = .microseconds
+
+    nonisolated(unsafe) var appendStore: SQLiteStateStore!
+    nonisolated(unsafe) var nextLease: UInt64 = 0
+    Benchmark("store-sqlite-append-usage-per-event", configuration: .init(metrics: storeMetrics, scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 200, setup: {
+        appendStore = try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet)
+    })) { benchmark in
+        let batch = usageBatch(benchmark.scaledIterations.count, startingAt: nextLease)
+        nextLease += UInt64(batch.usage.count)
+        benchmark.startMeasurement()
+        try await appendStore.append(batch)
+        benchmark.stopMeasurement()
+    }
+
+    nonisolated(unsafe) var spendStore: SQLiteStateStore!
+    Benchmark("store-sqlite-atomic-add-spend", configuration: .init(metrics: storeMetrics, maxDuration: .seconds(1), maxIterations: 20_000, setup: {
+        spendStore = try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet)
+    })) { benchmark in
+        blackHole(try await spendStore.addSpend(Money(nanodollars: 1), to: "budget", periodStart: Timestamp(nanosecondsSinceEpoch: 0), limit: Money(dollars: 1_000_000)))
+    }
+
+    nonisolated(unsafe) var router: Router!
+    Benchmark("route+settle-1k-keys-sqlite-attached", configuration: .init(metrics: storeMetrics, scalingFactor: .kilo, maxDuration: .seconds(1), maxIterations: 500, setup: {
+        let store = try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet)
+        router = try Router(configuration: RouterConfiguration(masterKey: MasterKey.random()), store: store, logger: quiet)
+        for index in 0..<1_000 {
+            try await router.register(APIKey(id: KeyID("key-\(index)"), provider: .openai, secret: Secret("sk-\(index)"), models: ["gpt-4o-mini"]))
+        }
+        try await router.setBudget(Budget(id: "global", period: .month, limit: Money(dollars: 1_000_000)))
+    })) { benchmark in
+        let request = RouteRequest(model: "gpt-4o-mini", estimatedInputTokens: 800, maxOutputTokens: 400)
+        for _ in benchmark.scaledIterations {
+            let lease = try await router.route(request)
+            blackHole(try await router.settle(lease, usage: Usage(inputTokens: 750, outputTokens: 320)))
+        }
+    }
+}

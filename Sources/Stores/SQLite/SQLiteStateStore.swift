@@ -1,0 +1,338 @@
+import Dispatch
+import Foundation
+public import Logging
+public import RouterSDK
+
+/// A ``StateStore`` in an SQLite file on the system's libsqlite3: the embedded default.
+///
+/// - WAL journal, so readers never block the writer and several processes can share the file
+///   (each waits up to 5 s for the write lock).
+/// - Prepared statements, cached per connection; every batch is one transaction.
+/// - Versioned schema with migrations run on open; a database from newer code is refused with
+///   ``RouterError/Code/schemaTooNew`` before anything is written.
+/// - Every SQLite call runs on this store's own serial dispatch queue — never on Swift's
+///   cooperative thread pool — so a slow disk cannot stall routing.
+///
+/// Open it with ``open(path:logger:)`` (`":memory:"` for a private in-memory database).
+public final class SQLiteStateStore: StateStore, @unchecked Sendable {
+    // @unchecked Sendable: `connection` is only touched inside `queue`'s work items, which run
+    // one at a time; everything else is immutable.
+    private let queue: DispatchQueue
+    private let connection: SQLiteConnection
+    private let logger: Logger
+
+    /// The database path.
+    public let path: String
+
+    private init(connection: SQLiteConnection, queue: DispatchQueue, logger: Logger) {
+        self.connection = connection
+        self.queue = queue
+        self.path = connection.path
+        self.logger = logger
+    }
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    ///
+    /// - Throws: `storeFailure` if the file cannot be opened, `schemaTooNew` if it was written by
+    ///   newer code.
+    public static func open(path: String, logger: Logger = Logger(label: "RouterSDK.SQLite")) async throws(RouterError) -> SQLiteStateStore {
+        let queue = DispatchQueue(label: "RouterSDK.SQLiteStateStore")
+        let connection = try await run(on: queue) { () throws(RouterError) -> SQLiteConnection in
+            let connection = try SQLiteConnection(path: path)
+            try migrate(connection, logger: logger)
+            return connection
+        }
+        return SQLiteStateStore(connection: connection, queue: queue, logger: logger)
+    }
+
+    /// The schema version this code writes.
+    public static var schemaVersion: Int { SQLiteSchema.currentVersion }
+
+    /// The schema version of the open database.
+    public func schemaVersion() async throws -> Int {
+        try await withConnection { connection throws(RouterError) in
+            Int(try connection.query("PRAGMA user_version").first?.integer(0, "user_version") ?? 0)
+        }
+    }
+
+    /// Migrates an open connection from its `user_version` to ``SQLiteSchema/currentVersion``,
+    /// each step in its own transaction; `target` stops early (tests of older schemas use it).
+    static func migrate(_ connection: SQLiteConnection, to target: Int = SQLiteSchema.currentVersion, logger: Logger) throws(RouterError) {
+        let version = Int(try connection.query("PRAGMA user_version").first?.integer(0, "user_version") ?? 0)
+        guard version <= SQLiteSchema.currentVersion else {
+            throw RouterError(.schemaTooNew, "SQLite database '\(connection.path)' has schema version \(version); this RouterSDK understands up to \(SQLiteSchema.currentVersion)")
+        }
+        if connection.path != ":memory:" {
+            try connection.execute("PRAGMA journal_mode = WAL")
+        }
+        try connection.execute("PRAGMA synchronous = NORMAL")
+        guard version < target else { return }
+        for step in version..<target {
+            try connection.transaction { () throws(RouterError) in
+                try connection.execute(SQLiteSchema.migrations[step])
+                try connection.execute("PRAGMA user_version = \(step + 1)")
+            }
+            logger.info("migrated SQLite schema", metadata: ["path": "\(connection.path)", "version": "\(step + 1)"])
+        }
+    }
+
+    /// Closes the database. Further calls fail with `storeFailure`.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.connection.close()
+                continuation.resume()
+            }
+        }
+    }
+
+    // MARK: Queue
+
+    @discardableResult
+    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(RouterError) -> T) async throws(RouterError) -> T {
+        let connection = self.connection
+        return try await Self.run(on: queue) { () throws(RouterError) -> T in try body(connection) }
+    }
+
+    /// Runs blocking work on `queue` and resumes the caller with its result.
+    private static func run<T: Sendable>(on queue: DispatchQueue, _ body: @escaping @Sendable () throws(RouterError) -> T) async throws(RouterError) -> T {
+        let result: Result<T, RouterError> = await withCheckedContinuation { continuation in
+            queue.async {
+                do throws(RouterError) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    // MARK: StateStore
+
+    public func ping() async throws {
+        try await withConnection { connection throws(RouterError) in _ = try connection.query("SELECT 1") }
+    }
+
+    public func loadKeys() async throws -> [StoredKey] {
+        try await withConnection { connection throws(RouterError) in
+            try connection.query("SELECT id, settings, master_key_id, sealed_secret, state, version, updated_at FROM keys ORDER BY id").map { row throws(RouterError) in
+                let id = try row.text(0, "a row of table keys")
+                let record = "key '\(id)' in table keys"
+                return StoredKey(
+                    id: KeyID(id),
+                    settings: try StoreRecordCoding.decode(KeySettings.self, from: try row.text(1, record), record: record),
+                    sealedSecret: SealedSecret(masterKeyID: try row.text(2, record), combined: try row.blob(3, record)),
+                    state: try StoreRecordCoding.decode(KeyState.self, from: try row.text(4, record), record: record),
+                    version: try row.integer(5, record),
+                    updatedAt: Timestamp(nanosecondsSinceEpoch: try row.integer(6, record)))
+            }
+        }
+    }
+
+    public func saveKey(_ key: StoredKey, expectedVersion: Int64?) async throws {
+        let settings = try StoreRecordCoding.encode(key.settings)
+        let state = try StoreRecordCoding.encode(key.state)
+        try await withConnection { connection throws(RouterError) in
+            try connection.transaction { () throws(RouterError) in
+                let current = try connection.query("SELECT version FROM keys WHERE id = ?", [.text(key.id.rawValue)]).first
+                let values: [SQLiteConnection.Value] = [
+                    .text(key.settings.provider.rawValue), .text(settings), .text(key.sealedSecret.masterKeyID),
+                    .blob(key.sealedSecret.combined), .text(state), .integer(key.version),
+                    .integer(key.updatedAt.nanosecondsSinceEpoch), .text(key.id.rawValue),
+                ]
+                switch (current, expectedVersion) {
+                case (nil, nil):
+                    try connection.query(
+                        "INSERT INTO keys (provider, settings, master_key_id, sealed_secret, state, version, updated_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        values)
+                case (.some, nil):
+                    throw RouterError(.versionConflict, "key '\(key.id)' already exists in the store", keyID: key.id)
+                case (nil, .some):
+                    throw RouterError(.unknownKey, "key '\(key.id)' is not in the store", keyID: key.id)
+                case (.some(let row), .some(let expected)):
+                    let stored = try row.integer(0, "key '\(key.id)' in table keys")
+                    guard stored == expected else {
+                        throw RouterError(.versionConflict, "key '\(key.id)' is at version \(stored), expected \(expected)", keyID: key.id)
+                    }
+                    try connection.query(
+                        "UPDATE keys SET provider = ?, settings = ?, master_key_id = ?, sealed_secret = ?, state = ?, version = ?, updated_at = ? WHERE id = ?",
+                        values)
+                }
+            }
+        }
+    }
+
+    public func deleteKey(_ id: KeyID) async throws {
+        try await withConnection { connection throws(RouterError) in
+            let deleted = try connection.query("DELETE FROM keys WHERE id = ? RETURNING id", [.text(id.rawValue)])
+            guard !deleted.isEmpty else { throw RouterError(.unknownKey, "key '\(id)' is not in the store", keyID: id) }
+        }
+    }
+
+    public func loadBudgets() async throws -> [Budget] {
+        try await withConnection { connection throws(RouterError) in
+            try connection.query("SELECT id, definition FROM budgets ORDER BY id").map { row throws(RouterError) in
+                let record = "budget '\((try? row.text(0, "")) ?? "?")' in table budgets"
+                return try StoreRecordCoding.decode(Budget.self, from: try row.text(1, record), record: record)
+            }
+        }
+    }
+
+    public func saveBudget(_ budget: Budget) async throws {
+        let definition = try StoreRecordCoding.encode(budget)
+        try await withConnection { connection throws(RouterError) in
+            try connection.query(
+                "INSERT INTO budgets (id, definition) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET definition = excluded.definition",
+                [.text(budget.id.rawValue), .text(definition)])
+        }
+    }
+
+    public func deleteBudget(_ id: BudgetID) async throws {
+        try await withConnection { connection throws(RouterError) in
+            let deleted = try connection.query("DELETE FROM budgets WHERE id = ? RETURNING id", [.text(id.rawValue)])
+            guard !deleted.isEmpty else { throw RouterError(.unknownBudget, "budget '\(id)' is not in the store", budgetID: id) }
+        }
+    }
+
+    public func append(_ batch: StoreBatch) async throws {
+        guard !batch.isEmpty else { return }
+        // Encode before taking the write lock, so the transaction holds it only for SQLite work.
+        let transitions = try batch.transitions.map { transition throws(RouterError) in (transition, try StoreRecordCoding.encode(transition)) }
+        let decisions = try batch.decisions.map { sample throws(RouterError) in (sample, try StoreRecordCoding.encode(sample)) }
+        let usage = try batch.usage.map { event throws(RouterError) in (event, try StoreRecordCoding.encode(event.tags)) }
+        try await withConnection { connection throws(RouterError) in
+            try connection.transaction { () throws(RouterError) in
+                for (event, tags) in usage {
+                    let seq = try connection.query(
+                        """
+                        INSERT INTO usage_events (lease_id, key_id, provider, model, input_tokens, output_tokens, cost, latency_ns, outcome, failure, tags, at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq
+                        """,
+                        [
+                            .integer(Int64(bitPattern: event.leaseID)), .text(event.keyID.rawValue), .text(event.model.provider.rawValue),
+                            .text(event.model.name), .integer(Int64(event.inputTokens)), .integer(Int64(event.outputTokens)),
+                            .integer(event.cost.nanodollars), event.latencyNanoseconds.map { .integer($0) } ?? .null,
+                            .text(event.outcome.rawValue), event.failure.map { .text($0) } ?? .null, .text(tags),
+                            .integer(event.at.nanosecondsSinceEpoch),
+                        ]).first?.integer(0, "usage event") ?? 0
+                    for tag in event.tags {
+                        try connection.query(
+                            "INSERT INTO usage_tags (usage_seq, tag, cost, at) VALUES (?, ?, ?, ?)",
+                            [.integer(seq), .text(tag), .integer(event.cost.nanodollars), .integer(event.at.nanosecondsSinceEpoch)])
+                    }
+                }
+                for (transition, record) in transitions {
+                    try connection.query(
+                        "INSERT INTO transitions (key_id, record, at) VALUES (?, ?, ?)",
+                        [.text(transition.keyID.rawValue), .text(record), .integer(transition.at.nanosecondsSinceEpoch)])
+                }
+                for (sample, record) in decisions {
+                    try connection.query(
+                        "INSERT INTO decision_samples (record, at) VALUES (?, ?)", [.text(record), .integer(sample.at.nanosecondsSinceEpoch)])
+                }
+                for delta in batch.spend {
+                    try connection.query(
+                        """
+                        INSERT INTO budget_spend (budget_id, period_start, spent) VALUES (?, ?, ?)
+                        ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = spent + excluded.spent
+                        """,
+                        [.text(delta.budgetID.rawValue), .integer(delta.periodStart.nanosecondsSinceEpoch), .integer(delta.amount.nanodollars)])
+                }
+            }
+        }
+    }
+
+    public func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition] {
+        try await withConnection { connection throws(RouterError) in
+            let rows = if let keyID {
+                try connection.query("SELECT seq, record FROM transitions WHERE key_id = ? ORDER BY seq DESC LIMIT ?", [.text(keyID.rawValue), .integer(Int64(max(0, limit)))])
+            } else {
+                try connection.query("SELECT seq, record FROM transitions ORDER BY seq DESC LIMIT ?", [.integer(Int64(max(0, limit)))])
+            }
+            return try rows.map { row throws(RouterError) in
+                let record = "transition #\((try? row.integer(0, "")) ?? 0)"
+                return try StoreRecordCoding.decode(KeyTransition.self, from: try row.text(1, record), record: record)
+            }
+        }
+    }
+
+    public func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent] {
+        try await withConnection { connection throws(RouterError) in
+            let rows = try connection.query(
+                """
+                SELECT seq, lease_id, key_id, provider, model, input_tokens, output_tokens, cost, latency_ns, outcome, failure, tags, at
+                FROM usage_events WHERE at >= ? AND at < ? ORDER BY seq LIMIT ?
+                """,
+                [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch), .integer(Int64(max(0, limit)))])
+            return try rows.map { row throws(RouterError) in
+                let record = "usage event #\((try? row.integer(0, "")) ?? 0)"
+                guard let outcome = UsageEvent.Outcome(rawValue: try row.text(9, record)) else {
+                    throw RouterError(.corruptRecord, "\(record) is corrupted: unknown outcome")
+                }
+                return UsageEvent(
+                    leaseID: UInt64(bitPattern: try row.integer(1, record)), keyID: KeyID(try row.text(2, record)),
+                    model: ModelRef(provider: ProviderID(try row.text(3, record)), name: try row.text(4, record)),
+                    inputTokens: Int(try row.integer(5, record)), outputTokens: Int(try row.integer(6, record)),
+                    cost: Money(nanodollars: try row.integer(7, record)), latencyNanoseconds: try row.optionalInteger(8, record),
+                    outcome: outcome, failure: try row.optionalText(10, record),
+                    tags: try StoreRecordCoding.decode([String].self, from: try row.text(11, record), record: record),
+                    at: Timestamp(nanosecondsSinceEpoch: try row.integer(12, record)))
+            }
+        }
+    }
+
+    public func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: Money] {
+        let sql = switch grouping {
+        case .total: "SELECT 'total', SUM(cost) FROM usage_events WHERE at >= ? AND at < ? HAVING COUNT(*) > 0"
+        case .key: "SELECT key_id, SUM(cost) FROM usage_events WHERE at >= ? AND at < ? GROUP BY key_id"
+        case .provider: "SELECT provider, SUM(cost) FROM usage_events WHERE at >= ? AND at < ? GROUP BY provider"
+        case .model: "SELECT provider || '/' || model, SUM(cost) FROM usage_events WHERE at >= ? AND at < ? GROUP BY provider, model"
+        case .tag: "SELECT tag, SUM(cost) FROM usage_tags WHERE at >= ? AND at < ? GROUP BY tag"
+        }
+        return try await withConnection { connection throws(RouterError) in
+            var result: [String: Money] = [:]
+            for row in try connection.query(sql, [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch)]) {
+                result[try row.text(0, "spend group")] = Money(nanodollars: try row.integer(1, "spend group"))
+            }
+            return result
+        }
+    }
+
+    public func decisionSamples(limit: Int) async throws -> [DecisionSample] {
+        try await withConnection { connection throws(RouterError) in
+            try connection.query("SELECT seq, record FROM decision_samples ORDER BY seq DESC LIMIT ?", [.integer(Int64(max(0, limit)))]).map { row throws(RouterError) in
+                let record = "decision sample #\((try? row.integer(0, "")) ?? 0)"
+                return try StoreRecordCoding.decode(DecisionSample.self, from: try row.text(1, record), record: record)
+            }
+        }
+    }
+
+    public func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money {
+        try await withConnection { connection throws(RouterError) in
+            let row = try connection.query(
+                "SELECT spent FROM budget_spend WHERE budget_id = ? AND period_start = ?",
+                [.text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch)]).first
+            return Money(nanodollars: try row?.integer(0, "spend of budget '\(budget)'") ?? 0)
+        }
+    }
+
+    public func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {
+        try await withConnection { connection throws(RouterError) in
+            try connection.transaction { () throws(RouterError) -> Money? in
+                try connection.query(
+                    "INSERT INTO budget_spend (budget_id, period_start, spent) VALUES (?, ?, 0) ON CONFLICT (budget_id, period_start) DO NOTHING",
+                    [.text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch)])
+                // The guard in the WHERE clause makes the check and the increment one atomic step.
+                let row = try connection.query(
+                    "UPDATE budget_spend SET spent = spent + ? WHERE budget_id = ? AND period_start = ? AND (? IS NULL OR spent + ? <= ?) RETURNING spent",
+                    [
+                        .integer(amount.nanodollars), .text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch),
+                        limit.map { .integer($0.nanodollars) } ?? .null, .integer(amount.nanodollars),
+                        limit.map { .integer($0.nanodollars) } ?? .null,
+                    ]).first
+                return try row.map { row throws(RouterError) in Money(nanodollars: try row.integer(0, "spend of budget '\(budget)'")) }
+            }
+        }
+    }
+}
