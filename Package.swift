@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "RouterSDK", targets: ["RouterSDK"]),
         .library(name: "RouterTesting", targets: ["RouterTesting"]),
         .library(name: "SQLiteStateStore", targets: ["SQLiteStateStore"]),
+        .library(name: "PostgresStateStore", targets: ["PostgresStateStore"]),
         .executable(name: "Quickstart", targets: ["Quickstart"]),
     ],
     dependencies: [
@@ -54,6 +55,18 @@ let package = Package(
             path: "Sources/Stores/SQLite",
             swiftSettings: sharedSwiftSettings
         ),
+        .systemLibrary(
+            name: "CPostgres",
+            path: "Sources/Stores/CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "PostgresStateStore",
+            dependencies: ["RouterSDK", "CPostgres", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Stores/Postgres",
+            swiftSettings: sharedSwiftSettings
+        ),
         .executableTarget(
             name: "Quickstart",
             dependencies: ["RouterSDK", "RouterTesting", "SQLiteStateStore", .product(name: "Logging", package: "swift-log")],
@@ -76,6 +89,7 @@ let package = Package(
                 "RouterSDK",
                 "RouterTesting",
                 "SQLiteStateStore",
+                "PostgresStateStore",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -3,9 +3,10 @@
 # Safe to run repeatedly; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-# System packages the package builds against or its tests use: the SQLite store links the
-# system libsqlite3 (found through pkg-config).
-PACKAGES=(pkg-config libsqlite3-dev)
+# System packages the package builds against or its tests use: the SQLite and PostgreSQL stores
+# link the system libsqlite3 and libpq (found through pkg-config); the live-server tests run
+# Debian's PostgreSQL server (scripts/with-services.sh).
+PACKAGES=(pkg-config libsqlite3-dev libpq-dev postgresql python3)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "error: the Swift toolchain (swift) is not on PATH; install Swift 6.x first" >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README promises: installs what is missing, builds every target
 # (library, examples, tests) failing on any compiler warning in our own sources, then runs the
-# Swift Testing suite. `.ci/run` calls exactly this.
+# Swift Testing suite with local database servers for the live-server backends.
+# `.ci/run` calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +19,8 @@ if grep -E "^$(pwd)/(Sources|Tests)/.*: warning:" "$log" | sort -u | grep .; the
     exit 1
 fi
 
-echo "==> running tests"
-swift test --skip-build 2>&1 | tee "$log"
+echo "==> running tests against every backend (local servers started for the run)"
+scripts/with-services.sh swift test --skip-build 2>&1 | tee "$log"
 summary=$(grep -E "Test run with [0-9]+ tests?.* passed" "$log" | tail -1 || true)
 if [ -z "$summary" ]; then
     echo "error: the Swift Testing run did not report success" >&2

@@ -32,6 +32,7 @@ public actor Router {
     /// Store records produced by synchronous calls (`route`, `state(of:)`), written by the next
     /// asynchronous call (`settle`, `release`, management, `flush`, `shutdown`) in order.
     private var pendingRecords: [StoreWriter.Record] = []
+    private var spareEffects: [EngineEffect] = []
 
     /// Creates a router.
     ///
@@ -147,9 +148,11 @@ public actor Router {
     @discardableResult
     func dispatchEffects() -> [StoreWriter.Record] {
         var records: [StoreWriter.Record] = []
-        let effects = engine.effects
-        engine.effects.removeAll(keepingCapacity: true)
-        for effect in effects {
+        records.reserveCapacity(engine.effects.count)
+        // Ping-pong between two buffers so neither is reallocated on the settle path.
+        swap(&engine.effects, &spareEffects)
+        defer { spareEffects.removeAll(keepingCapacity: true) }
+        for effect in spareEffects {
             switch effect {
             case .transition(let transition):
                 records.append(.transition(transition))

@@ -1,14 +1,21 @@
 import Foundation
 import Logging
+@testable import PostgresStateStore
 import RouterSDK
 import SQLiteStateStore
 import Testing
 
-/// Every StateStore backend the conformance suite runs against. Live-server backends join this
-/// list with their URLs from the environment.
+/// The live PostgreSQL server's URL, exported by scripts/with-services.sh (scripts/test.sh).
+let postgresURL = ProcessInfo.processInfo.environment["ROUTERSDK_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+/// Every StateStore backend the conformance suite runs against. Live-server backends join only
+/// when their server's URL is in the environment; ``LiveServerAvailability`` says so visibly.
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case sqlite
+    case postgres
+
+    static var allCases: [Backend] { [.memory, .sqlite] + (postgresURL != nil ? [.postgres] : []) }
 
     var testDescription: String { rawValue }
 
@@ -24,12 +31,36 @@ struct StoreFixture: Sendable {
     let directory: URL
     let store: any StateStore
 
+    /// For server backends: the URL of this fixture's own database.
+    let url: String?
+
     func reopen() async throws -> any StateStore {
         switch backend {
         case .memory: store
         case .sqlite: try await SQLiteStateStore.open(path: directory.appendingPathComponent("state.db").path, logger: quietLogger)
+        case .postgres: try await PostgresStateStore.open(.init(url: url!), logger: quietLogger)
         }
     }
+}
+
+/// Creates a fresh database on the live PostgreSQL server and returns its URL.
+func makePostgresDatabase() async throws -> (url: String, name: String) {
+    let admin = try #require(postgresURL)
+    let name = "rt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+    let lease = try await PostgresConnectionPool.connect(url: admin, redactor: URLRedactor(url: admin))
+    defer { lease.connection.close() }
+    try lease.connection.query("CREATE DATABASE \(name)")
+    var components = try #require(URLComponents(string: admin))
+    components.path = "/\(name)"
+    return (try #require(components.string), String(name))
+}
+
+/// Drops a database created by ``makePostgresDatabase()``.
+func dropPostgresDatabase(_ name: String) async throws {
+    let admin = try #require(postgresURL)
+    let lease = try await PostgresConnectionPool.connect(url: admin, redactor: URLRedactor(url: admin))
+    defer { lease.connection.close() }
+    try lease.connection.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
 }
 
 /// Runs `body` with a fresh store of `backend` and removes its files afterwards.
@@ -37,11 +68,35 @@ func withStore(_ backend: Backend, _ body: (StoreFixture) async throws -> Void) 
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store: any StateStore = switch backend {
-    case .memory: InMemoryStateStore()
-    case .sqlite: try await SQLiteStateStore.open(path: directory.appendingPathComponent("state.db").path, logger: quietLogger)
+    switch backend {
+    case .memory:
+        try await body(StoreFixture(backend: backend, directory: directory, store: InMemoryStateStore(), url: nil))
+    case .sqlite:
+        let store = try await SQLiteStateStore.open(path: directory.appendingPathComponent("state.db").path, logger: quietLogger)
+        try await body(StoreFixture(backend: backend, directory: directory, store: store, url: nil))
+    case .postgres:
+        let database = try await makePostgresDatabase()
+        let store = try await PostgresStateStore.open(.init(url: database.url), logger: quietLogger)
+        do {
+            try await body(StoreFixture(backend: backend, directory: directory, store: store, url: database.url))
+        } catch {
+            await store.close()
+            try? await dropPostgresDatabase(database.name)
+            throw error
+        }
+        await store.close()
+        try await dropPostgresDatabase(database.name)
     }
-    try await body(StoreFixture(backend: backend, directory: directory, store: store))
+}
+
+/// Says visibly when live-server backends are not part of this run.
+@Suite struct LiveServerAvailability {
+    @Test(.enabled(if: postgresURL != nil, "ROUTERSDK_POSTGRES_URL is not set: PostgreSQL tests are skipped (scripts/test.sh starts a local server)"))
+    func postgresServerAnswers() async throws {
+        let store = try await PostgresStateStore.open(.init(url: try #require(postgresURL)), logger: quietLogger)
+        try await store.ping()
+        await store.close()
+    }
 }
 
 let testMasterKey = try! MasterKey(id: "store-tests", bytes: Array(repeating: UInt8(3), count: 32))

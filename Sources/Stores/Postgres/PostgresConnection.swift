@@ -1,0 +1,175 @@
+internal import CPostgres
+import Foundation
+import RouterSDK
+
+/// One libpq connection. Blocking: its owner only calls it from that connection's serial queue.
+///
+/// `@unchecked Sendable` so it can be handed to that queue's work items; safe because each
+/// connection is used by one work item at a time (the pool hands it out exclusively).
+final class PostgresConnection: @unchecked Sendable {
+    /// A parameter value; everything travels in libpq's text format.
+    enum Value {
+        case integer(Int64)
+        case text(String)
+        case bytes(Data)
+        case null
+
+        var text: String? {
+            switch self {
+            case .integer(let number): String(number)
+            case .text(let text): text
+            case .bytes(let data): "\\x" + data.map { String(format: "%02x", $0) }.joined()
+            case .null: nil
+            }
+        }
+    }
+
+    private var handle: OpaquePointer?
+    private let redactor: URLRedactor
+
+    /// Connects; gives up after the URL's `connect_timeout` (libpq's own timeout).
+    init(url: String, redactor: URLRedactor) throws(RouterError) {
+        self.redactor = redactor
+        let connection = PQconnectdb(url)
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let message = connection.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            PQfinish(connection)
+            throw RouterError(.storeUnreachable, "cannot connect to PostgreSQL at \(redactor.redactedURL): \(redactor.scrub(message))")
+        }
+        handle = connection
+        // Notices (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+    }
+
+    deinit { close() }
+
+    func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+    }
+
+    /// Whether the connection is still usable; resets it once if not.
+    func ensureHealthy() throws(RouterError) {
+        guard let handle else { throw RouterError(.storeFailure, "PostgreSQL connection is closed") }
+        if PQstatus(handle) != CONNECTION_OK {
+            PQreset(handle)
+            guard PQstatus(handle) == CONNECTION_OK else {
+                throw RouterError(.storeUnreachable, "lost the connection to PostgreSQL at \(redactor.redactedURL)")
+            }
+        }
+    }
+
+    /// Runs one parameterized statement and returns its rows as text (`nil` for NULL).
+    @discardableResult
+    func query(_ sql: String, _ parameters: [Value] = []) throws(RouterError) -> [[String?]] {
+        guard let handle else { throw RouterError(.storeFailure, "PostgreSQL connection is closed") }
+        let texts = parameters.map(\.text)
+        // strdup'd C strings live until the call returns.
+        let pointers: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
+        defer { pointers.forEach { free($0) } }
+        let result = pointers.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(buffer.count, 1)) { values in
+                PQexecParams(handle, sql, Int32(parameters.count), nil, parameters.isEmpty ? nil : values, nil, nil, 0)
+            }
+        }
+        defer { PQclear(result) }
+        guard let result else { throw RouterError(.storeFailure, "PostgreSQL returned no result") }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+            if PQstatus(handle) != CONNECTION_OK {
+                throw RouterError(.storeUnreachable, "lost the connection to PostgreSQL at \(redactor.redactedURL): \(redactor.scrub(message))")
+            }
+            throw RouterError(.storeFailure, "PostgreSQL error: \(redactor.scrub(message))")
+        }
+        var rows: [[String?]] = []
+        let columns = PQnfields(result)
+        for row in 0..<PQntuples(result) {
+            rows.append((0..<columns).map { column in
+                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+            })
+        }
+        return rows
+    }
+
+    /// Runs `body` in a transaction, committing on success and rolling back on error.
+    func transaction<T>(_ body: () throws(RouterError) -> T) throws(RouterError) -> T {
+        try query("BEGIN")
+        do {
+            let result = try body()
+            try query("COMMIT")
+            return result
+        } catch {
+            _ = try? query("ROLLBACK")
+            throw error
+        }
+    }
+}
+
+/// Keeps the password of a connection URL out of every message.
+struct URLRedactor: Sendable {
+    let redactedURL: String
+    private let password: String?
+
+    init(url: String) {
+        if var components = URLComponents(string: url) {
+            password = components.password.flatMap { $0.isEmpty ? nil : $0 }
+            if components.password != nil { components.password = "***" }
+            redactedURL = components.string ?? "<unparseable URL>"
+        } else {
+            password = nil
+            redactedURL = "<unparseable URL>"
+        }
+    }
+
+    func scrub(_ message: String) -> String {
+        guard let password else { return message }
+        return message.replacingOccurrences(of: password, with: "***")
+    }
+}
+
+/// Helpers to read text-format result cells with typed errors naming the record.
+extension Array where Element == String? {
+    func integer(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> Int64 {
+        guard column < count, let text = self[column], let value = Int64(text) else {
+            throw RouterError(.corruptRecord, "\(record()) is corrupted: column \(column) is not an integer")
+        }
+        return value
+    }
+
+    func optionalInteger(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> Int64? {
+        guard column < count, self[column] != nil else { return nil }
+        return try integer(column, record())
+    }
+
+    func text(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> String {
+        guard column < count, let text = self[column] else {
+            throw RouterError(.corruptRecord, "\(record()) is corrupted: column \(column) is NULL")
+        }
+        return text
+    }
+
+    func optionalText(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> String? {
+        guard column < count else { return nil }
+        return self[column]
+    }
+
+    /// A `bytea` cell in hex format (`\x0a1b…`).
+    func bytes(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> Data {
+        let text = try text(column, record())
+        guard text.hasPrefix("\\x"), text.count % 2 == 0 else {
+            throw RouterError(.corruptRecord, "\(record()) is corrupted: column \(column) is not hex bytea")
+        }
+        var data = Data(capacity: (text.count - 2) / 2)
+        var index = text.index(text.startIndex, offsetBy: 2)
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else {
+                throw RouterError(.corruptRecord, "\(record()) is corrupted: column \(column) is not hex bytea")
+            }
+            data.append(byte)
+            index = next
+        }
+        return data
+    }
+}

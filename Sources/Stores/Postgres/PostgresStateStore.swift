@@ -1,0 +1,350 @@
+import Foundation
+public import Logging
+public import RouterSDK
+
+/// A ``StateStore`` in PostgreSQL over the system's libpq.
+///
+/// - A pool of connections (``Configuration/poolSize``), each with its own serial queue, so
+///   blocking libpq calls never run on Swift's cooperative thread pool.
+/// - Parameterized statements only; every batch and every compare-and-set is one transaction;
+///   budget increments are a single conditional `UPDATE … WHERE spent + $1 <= $limit RETURNING`,
+///   so concurrent routers (in one process or many) never take a counter past its limit.
+/// - Versioned schema with migrations on open, serialized across processes with an advisory
+///   lock; a database from newer code is refused with ``RouterError/Code/schemaTooNew``.
+/// - Standard connection URLs (`postgres://user:password@host:port/db?sslmode=require`), passed
+///   to libpq as they are (so `sslmode` and friends work); the password never appears in errors
+///   or logs.
+public final class PostgresStateStore: StateStore {
+    /// How to connect.
+    public struct Configuration: Sendable {
+        /// The connection URL.
+        public var url: String
+        /// Connections in the pool (≥ 1).
+        public var poolSize: Int
+        /// Seconds to wait for a connection, used when the URL has no `connect_timeout` (≥ 1).
+        public var connectTimeoutSeconds: Int
+
+        /// Creates a configuration.
+        public init(url: String, poolSize: Int = 4, connectTimeoutSeconds: Int = 5) {
+            self.url = url
+            self.poolSize = poolSize
+            self.connectTimeoutSeconds = connectTimeoutSeconds
+        }
+    }
+
+    private let pool: PostgresConnectionPool
+    private let logger: Logger
+    /// The URL with its password masked, for logs and messages.
+    public let redactedURL: String
+
+    private init(pool: PostgresConnectionPool, redactedURL: String, logger: Logger) {
+        self.pool = pool
+        self.redactedURL = redactedURL
+        self.logger = logger
+    }
+
+    /// Connects, migrates the schema, and returns the store.
+    ///
+    /// - Throws: `invalidStoreURL` for a URL libpq cannot use, `storeUnreachable` when the server
+    ///   does not answer within the connect timeout, `schemaTooNew`, `storeFailure`.
+    public static func open(_ configuration: Configuration, logger: Logger = Logger(label: "RouterSDK.Postgres")) async throws(RouterError) -> PostgresStateStore {
+        guard configuration.poolSize >= 1, configuration.connectTimeoutSeconds >= 1 else {
+            throw RouterError(.invalidArgument, "pool size and connect timeout must be at least 1")
+        }
+        let url = try withConnectTimeout(configuration.url, seconds: configuration.connectTimeoutSeconds)
+        let redactor = URLRedactor(url: url)
+        let pool = PostgresConnectionPool(url: url, redactor: redactor, size: configuration.poolSize)
+        let store = PostgresStateStore(pool: pool, redactedURL: redactor.redactedURL, logger: logger)
+        try await store.migrate(to: PostgresSchema.currentVersion)
+        return store
+    }
+
+    /// Adds `connect_timeout` to a `postgres://` URL that lacks one.
+    static func withConnectTimeout(_ url: String, seconds: Int) throws(RouterError) -> String {
+        guard var components = URLComponents(string: url), let scheme = components.scheme,
+            ["postgres", "postgresql"].contains(scheme), components.host != nil
+        else {
+            throw RouterError(.invalidStoreURL, "'\(URLRedactor(url: url).redactedURL)' is not a postgres:// URL with a host")
+        }
+        var items = components.queryItems ?? []
+        if !items.contains(where: { $0.name == "connect_timeout" }) {
+            items.append(URLQueryItem(name: "connect_timeout", value: String(seconds)))
+        }
+        components.queryItems = items
+        return components.string ?? url
+    }
+
+    /// The schema version this code writes.
+    public static var schemaVersion: Int { PostgresSchema.currentVersion }
+
+    /// The schema version of the database (0 if RouterSDK never migrated it).
+    public func schemaVersion() async throws -> Int {
+        try await pool.run { connection throws(RouterError) in try Self.version(connection) }
+    }
+
+    private static func version(_ connection: PostgresConnection) throws(RouterError) -> Int {
+        let exists = try connection.query("SELECT to_regclass('routersdk_schema') IS NOT NULL").first?.first ?? nil
+        guard exists == "t" else { return 0 }
+        return Int(try connection.query("SELECT version FROM routersdk_schema").first?.integer(0, "routersdk_schema") ?? 0)
+    }
+
+    /// Migrates to `target` (tests of older schemas stop early), one transaction per step, under
+    /// an advisory lock so concurrent processes migrate once.
+    func migrate(to target: Int) async throws(RouterError) {
+        let logger = self.logger
+        let redactedURL = self.redactedURL
+        try await pool.run { connection throws(RouterError) in
+            try connection.transaction { () throws(RouterError) in
+                try connection.query("SELECT pg_advisory_xact_lock(7305517)")
+                let version = try Self.version(connection)
+                guard version <= PostgresSchema.currentVersion else {
+                    throw RouterError(.schemaTooNew, "PostgreSQL database at \(redactedURL) has schema version \(version); this RouterSDK understands up to \(PostgresSchema.currentVersion)")
+                }
+                guard version < target else { return }
+                if version == 0 {
+                    try connection.query("CREATE TABLE routersdk_schema (version INTEGER NOT NULL)")
+                    try connection.query("INSERT INTO routersdk_schema (version) VALUES (0)")
+                }
+                for step in version..<target {
+                    for statement in PostgresSchema.migrations[step].split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
+                        try connection.query(String(statement))
+                    }
+                    try connection.query("UPDATE routersdk_schema SET version = $1", [.integer(Int64(step + 1))])
+                    logger.info("migrated PostgreSQL schema", metadata: ["url": "\(redactedURL)", "version": "\(step + 1)"])
+                }
+            }
+        }
+    }
+
+    /// Closes the pool's connections.
+    public func close() async {
+        await pool.close()
+    }
+
+    // MARK: StateStore
+
+    public func ping() async throws {
+        try await pool.run { connection throws(RouterError) in _ = try connection.query("SELECT 1") }
+    }
+
+    public func loadKeys() async throws -> [StoredKey] {
+        try await pool.run { connection throws(RouterError) in
+            try connection.query("SELECT id, settings, master_key_id, sealed_secret, state, version, updated_at FROM routersdk_keys ORDER BY id").map { row throws(RouterError) in
+                let id = try row.text(0, "a row of routersdk_keys")
+                let record = "key '\(id)' in routersdk_keys"
+                return StoredKey(
+                    id: KeyID(id),
+                    settings: try StoreRecordCoding.decode(KeySettings.self, from: try row.text(1, record), record: record),
+                    sealedSecret: SealedSecret(masterKeyID: try row.text(2, record), combined: try row.bytes(3, record)),
+                    state: try StoreRecordCoding.decode(KeyState.self, from: try row.text(4, record), record: record),
+                    version: try row.integer(5, record),
+                    updatedAt: Timestamp(nanosecondsSinceEpoch: try row.integer(6, record)))
+            }
+        }
+    }
+
+    public func saveKey(_ key: StoredKey, expectedVersion: Int64?) async throws {
+        let settings = try StoreRecordCoding.encode(key.settings)
+        let state = try StoreRecordCoding.encode(key.state)
+        try await pool.run { connection throws(RouterError) in
+            let values: [PostgresConnection.Value] = [
+                .text(key.id.rawValue), .text(key.settings.provider.rawValue), .text(settings), .text(key.sealedSecret.masterKeyID),
+                .bytes(key.sealedSecret.combined), .text(state), .integer(key.version), .integer(key.updatedAt.nanosecondsSinceEpoch),
+            ]
+            if let expectedVersion {
+                // Compare-and-set in one statement: only the expected version is replaced.
+                let updated = try connection.query(
+                    """
+                    UPDATE routersdk_keys SET provider = $2, settings = $3, master_key_id = $4, sealed_secret = $5::bytea, state = $6,
+                        version = $7, updated_at = $8 WHERE id = $1 AND version = $9 RETURNING version
+                    """, values + [.integer(expectedVersion)])
+                guard updated.isEmpty else { return }
+                let current = try connection.query("SELECT version FROM routersdk_keys WHERE id = $1", [.text(key.id.rawValue)]).first
+                guard let current else { throw RouterError(.unknownKey, "key '\(key.id)' is not in the store", keyID: key.id) }
+                throw RouterError(.versionConflict, "key '\(key.id)' is at version \((try? current.integer(0, "")) ?? -1), expected \(expectedVersion)", keyID: key.id)
+            } else {
+                let inserted = try connection.query(
+                    """
+                    INSERT INTO routersdk_keys (id, provider, settings, master_key_id, sealed_secret, state, version, updated_at)
+                    VALUES ($1, $2, $3, $4, $5::bytea, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id
+                    """, values)
+                guard !inserted.isEmpty else {
+                    throw RouterError(.versionConflict, "key '\(key.id)' already exists in the store", keyID: key.id)
+                }
+            }
+        }
+    }
+
+    public func deleteKey(_ id: KeyID) async throws {
+        try await pool.run { connection throws(RouterError) in
+            guard !(try connection.query("DELETE FROM routersdk_keys WHERE id = $1 RETURNING id", [.text(id.rawValue)])).isEmpty else {
+                throw RouterError(.unknownKey, "key '\(id)' is not in the store", keyID: id)
+            }
+        }
+    }
+
+    public func loadBudgets() async throws -> [Budget] {
+        try await pool.run { connection throws(RouterError) in
+            try connection.query("SELECT id, definition FROM routersdk_budgets ORDER BY id").map { row throws(RouterError) in
+                let record = "budget '\(row.first.flatMap { $0 } ?? "?")' in routersdk_budgets"
+                return try StoreRecordCoding.decode(Budget.self, from: try row.text(1, record), record: record)
+            }
+        }
+    }
+
+    public func saveBudget(_ budget: Budget) async throws {
+        let definition = try StoreRecordCoding.encode(budget)
+        try await pool.run { connection throws(RouterError) in
+            try connection.query(
+                "INSERT INTO routersdk_budgets (id, definition) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition",
+                [.text(budget.id.rawValue), .text(definition)])
+        }
+    }
+
+    public func deleteBudget(_ id: BudgetID) async throws {
+        try await pool.run { connection throws(RouterError) in
+            guard !(try connection.query("DELETE FROM routersdk_budgets WHERE id = $1 RETURNING id", [.text(id.rawValue)])).isEmpty else {
+                throw RouterError(.unknownBudget, "budget '\(id)' is not in the store", budgetID: id)
+            }
+        }
+    }
+
+    public func append(_ batch: StoreBatch) async throws {
+        guard !batch.isEmpty else { return }
+        let transitions = try batch.transitions.map { transition throws(RouterError) in (transition, try StoreRecordCoding.encode(transition)) }
+        let decisions = try batch.decisions.map { sample throws(RouterError) in (sample, try StoreRecordCoding.encode(sample)) }
+        let usage = try batch.usage.map { event throws(RouterError) in (event, try StoreRecordCoding.encode(event.tags)) }
+        try await pool.run { connection throws(RouterError) in
+            try connection.transaction { () throws(RouterError) in
+                for (event, tags) in usage {
+                    let seq = try connection.query(
+                        """
+                        INSERT INTO routersdk_usage_events (lease_id, key_id, provider, model, input_tokens, output_tokens, cost, latency_ns, outcome, failure, tags, at)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq
+                        """,
+                        [
+                            .integer(Int64(bitPattern: event.leaseID)), .text(event.keyID.rawValue), .text(event.model.provider.rawValue),
+                            .text(event.model.name), .integer(Int64(event.inputTokens)), .integer(Int64(event.outputTokens)),
+                            .integer(event.cost.nanodollars), event.latencyNanoseconds.map { .integer($0) } ?? .null,
+                            .text(event.outcome.rawValue), event.failure.map { .text($0) } ?? .null, .text(tags),
+                            .integer(event.at.nanosecondsSinceEpoch),
+                        ]).first?.integer(0, "usage event") ?? 0
+                    for tag in event.tags {
+                        try connection.query(
+                            "INSERT INTO routersdk_usage_tags (usage_seq, tag, cost, at) VALUES ($1, $2, $3, $4)",
+                            [.integer(seq), .text(tag), .integer(event.cost.nanodollars), .integer(event.at.nanosecondsSinceEpoch)])
+                    }
+                }
+                for (transition, record) in transitions {
+                    try connection.query(
+                        "INSERT INTO routersdk_transitions (key_id, record, at) VALUES ($1, $2, $3)",
+                        [.text(transition.keyID.rawValue), .text(record), .integer(transition.at.nanosecondsSinceEpoch)])
+                }
+                for (sample, record) in decisions {
+                    try connection.query(
+                        "INSERT INTO routersdk_decision_samples (record, at) VALUES ($1, $2)", [.text(record), .integer(sample.at.nanosecondsSinceEpoch)])
+                }
+                for delta in batch.spend {
+                    try connection.query(
+                        """
+                        INSERT INTO routersdk_budget_spend (budget_id, period_start, spent) VALUES ($1, $2, $3)
+                        ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = routersdk_budget_spend.spent + EXCLUDED.spent
+                        """,
+                        [.text(delta.budgetID.rawValue), .integer(delta.periodStart.nanosecondsSinceEpoch), .integer(delta.amount.nanodollars)])
+                }
+            }
+        }
+    }
+
+    public func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition] {
+        try await pool.run { connection throws(RouterError) in
+            let rows = if let keyID {
+                try connection.query("SELECT seq, record FROM routersdk_transitions WHERE key_id = $1 ORDER BY seq DESC LIMIT $2", [.text(keyID.rawValue), .integer(Int64(max(0, limit)))])
+            } else {
+                try connection.query("SELECT seq, record FROM routersdk_transitions ORDER BY seq DESC LIMIT $1", [.integer(Int64(max(0, limit)))])
+            }
+            return try rows.map { row throws(RouterError) in
+                let record = "transition #\(row.first.flatMap { $0 } ?? "?")"
+                return try StoreRecordCoding.decode(KeyTransition.self, from: try row.text(1, record), record: record)
+            }
+        }
+    }
+
+    public func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent] {
+        try await pool.run { connection throws(RouterError) in
+            let rows = try connection.query(
+                """
+                SELECT seq, lease_id, key_id, provider, model, input_tokens, output_tokens, cost, latency_ns, outcome, failure, tags, at
+                FROM routersdk_usage_events WHERE at >= $1 AND at < $2 ORDER BY seq LIMIT $3
+                """,
+                [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch), .integer(Int64(max(0, limit)))])
+            return try rows.map { row throws(RouterError) in
+                let record = "usage event #\(row.first.flatMap { $0 } ?? "?")"
+                guard let outcome = UsageEvent.Outcome(rawValue: try row.text(9, record)) else {
+                    throw RouterError(.corruptRecord, "\(record) is corrupted: unknown outcome")
+                }
+                return UsageEvent(
+                    leaseID: UInt64(bitPattern: try row.integer(1, record)), keyID: KeyID(try row.text(2, record)),
+                    model: ModelRef(provider: ProviderID(try row.text(3, record)), name: try row.text(4, record)),
+                    inputTokens: Int(try row.integer(5, record)), outputTokens: Int(try row.integer(6, record)),
+                    cost: Money(nanodollars: try row.integer(7, record)), latencyNanoseconds: try row.optionalInteger(8, record),
+                    outcome: outcome, failure: try row.optionalText(10, record),
+                    tags: try StoreRecordCoding.decode([String].self, from: try row.text(11, record), record: record),
+                    at: Timestamp(nanosecondsSinceEpoch: try row.integer(12, record)))
+            }
+        }
+    }
+
+    public func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: Money] {
+        let sql = switch grouping {
+        case .total: "SELECT 'total', SUM(cost)::BIGINT FROM routersdk_usage_events WHERE at >= $1 AND at < $2 HAVING COUNT(*) > 0"
+        case .key: "SELECT key_id, SUM(cost)::BIGINT FROM routersdk_usage_events WHERE at >= $1 AND at < $2 GROUP BY key_id"
+        case .provider: "SELECT provider, SUM(cost)::BIGINT FROM routersdk_usage_events WHERE at >= $1 AND at < $2 GROUP BY provider"
+        case .model: "SELECT provider || '/' || model, SUM(cost)::BIGINT FROM routersdk_usage_events WHERE at >= $1 AND at < $2 GROUP BY provider, model"
+        case .tag: "SELECT tag, SUM(cost)::BIGINT FROM routersdk_usage_tags WHERE at >= $1 AND at < $2 GROUP BY tag"
+        }
+        return try await pool.run { connection throws(RouterError) in
+            var result: [String: Money] = [:]
+            for row in try connection.query(sql, [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch)]) {
+                result[try row.text(0, "spend group")] = Money(nanodollars: try row.integer(1, "spend group"))
+            }
+            return result
+        }
+    }
+
+    public func decisionSamples(limit: Int) async throws -> [DecisionSample] {
+        try await pool.run { connection throws(RouterError) in
+            try connection.query("SELECT seq, record FROM routersdk_decision_samples ORDER BY seq DESC LIMIT $1", [.integer(Int64(max(0, limit)))]).map { row throws(RouterError) in
+                let record = "decision sample #\(row.first.flatMap { $0 } ?? "?")"
+                return try StoreRecordCoding.decode(DecisionSample.self, from: try row.text(1, record), record: record)
+            }
+        }
+    }
+
+    public func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money {
+        try await pool.run { connection throws(RouterError) in
+            let row = try connection.query(
+                "SELECT spent FROM routersdk_budget_spend WHERE budget_id = $1 AND period_start = $2",
+                [.text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch)]).first
+            return Money(nanodollars: try row?.integer(0, "spend of budget '\(budget)'") ?? 0)
+        }
+    }
+
+    public func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {
+        try await pool.run { connection throws(RouterError) in
+            try connection.transaction { () throws(RouterError) -> Money? in
+                try connection.query(
+                    "INSERT INTO routersdk_budget_spend (budget_id, period_start, spent) VALUES ($1, $2, 0) ON CONFLICT (budget_id, period_start) DO NOTHING",
+                    [.text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch)])
+                // Row lock + re-checked WHERE: concurrent increments serialize and none passes the limit.
+                let row = try connection.query(
+                    """
+                    UPDATE routersdk_budget_spend SET spent = spent + $1
+                    WHERE budget_id = $2 AND period_start = $3 AND ($4::BIGINT IS NULL OR spent + $1 <= $4::BIGINT) RETURNING spent
+                    """,
+                    [.integer(amount.nanodollars), .text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch), limit.map { .integer($0.nanodollars) } ?? .null]).first
+                return try row.map { row throws(RouterError) in Money(nanodollars: try row.integer(0, "spend of budget '\(budget)'")) }
+            }
+        }
+    }
+}
