@@ -33,6 +33,7 @@ let package = Package(
             dependencies: [
                 .product(name: "RouterSDK", package: rootPackage),
                 .product(name: "SQLiteStateStore", package: rootPackage),
+                .product(name: "PostgresStateStore", package: rootPackage),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/../Benchmarks"
 
 rm -rf .benchmarkBaselines
 echo "==> running benchmarks"
-swift package --allow-writing-to-package-directory benchmark baseline update ci --no-progress --quiet
+# The store benchmarks include PostgreSQL, so run them with a local server.
+../scripts/with-services.sh swift package --allow-writing-to-package-directory benchmark baseline update ci --no-progress --quiet
 
 echo "==> checking static thresholds"
 set +e

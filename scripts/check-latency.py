@@ -17,6 +17,7 @@ CEILINGS_NS = {}
 P50_CEILINGS_NS = {
     # >= 20,000 usage events persisted per second means <= 50 us per event.
     "store-sqlite-append-usage-per-event": 50_000,
+    "store-postgres-append-usage-per-event": 50_000,
 }
 TARGETS_NS = {  # benchmark name prefix -> (p50 target, p99 target)
     "route-1k-keys": (2_000, 10_000),

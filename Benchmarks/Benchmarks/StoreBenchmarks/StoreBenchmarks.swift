@@ -2,6 +2,7 @@ import Benchmark
 import Foundation
 import Logging
 import RouterSDK
+import PostgresStateStore
 import SQLiteStateStore
 
 // State store benchmarks: how fast each backend persists the usage ledger in batches, how long an
@@ -48,6 +49,28 @@ let benchmarks: @Sendable () -> Void = {
         spendStore = try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet)
     })) { benchmark in
         blackHole(try await spendStore.addSpend(Money(nanodollars: 1), to: "budget", periodStart: Timestamp(nanosecondsSinceEpoch: 0), limit: Money(dollars: 1_000_000)))
+    }
+
+    // PostgreSQL joins when scripts/with-services.sh (scripts/check-benchmarks.sh) provides a server.
+    if let url = ProcessInfo.processInfo.environment["ROUTERSDK_POSTGRES_URL"], !url.isEmpty {
+        nonisolated(unsafe) var postgresAppend: PostgresStateStore!
+        nonisolated(unsafe) var postgresLease: UInt64 = 0
+        Benchmark("store-postgres-append-usage-per-event", configuration: .init(metrics: storeMetrics, scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 200, setup: {
+            postgresAppend = try await PostgresStateStore.open(.init(url: url), logger: quiet)
+        })) { benchmark in
+            let batch = usageBatch(benchmark.scaledIterations.count, startingAt: postgresLease)
+            postgresLease += UInt64(batch.usage.count)
+            benchmark.startMeasurement()
+            try await postgresAppend.append(batch)
+            benchmark.stopMeasurement()
+        }
+
+        nonisolated(unsafe) var postgresSpend: PostgresStateStore!
+        Benchmark("store-postgres-atomic-add-spend", configuration: .init(metrics: storeMetrics, maxDuration: .seconds(1), maxIterations: 20_000, setup: {
+            postgresSpend = try await PostgresStateStore.open(.init(url: url), logger: quiet)
+        })) { benchmark in
+            blackHole(try await postgresSpend.addSpend(Money(nanodollars: 1), to: "bench-budget", periodStart: Timestamp(nanosecondsSinceEpoch: 0), limit: Money(dollars: 1_000_000)))
+        }
     }
 
     nonisolated(unsafe) var router: Router!

@@ -213,27 +213,28 @@ public final class PostgresStateStore: StateStore {
         guard !batch.isEmpty else { return }
         let transitions = try batch.transitions.map { transition throws(RouterError) in (transition, try StoreRecordCoding.encode(transition)) }
         let decisions = try batch.decisions.map { sample throws(RouterError) in (sample, try StoreRecordCoding.encode(sample)) }
-        let usage = try batch.usage.map { event throws(RouterError) in (event, try StoreRecordCoding.encode(event.tags)) }
+        let usageRows = try StoreRecordCoding.encode(try batch.usage.enumerated().map { offset, event throws(RouterError) in try UsageRow(order: offset, event: event) })
         try await pool.run { connection throws(RouterError) in
             try connection.transaction { () throws(RouterError) in
-                for (event, tags) in usage {
-                    let seq = try connection.query(
+                if !batch.usage.isEmpty {
+                    // One statement for the whole batch: the events arrive as one JSON parameter,
+                    // are inserted in order, and their tags fan out into routersdk_usage_tags.
+                    try connection.query(
                         """
-                        INSERT INTO routersdk_usage_events (lease_id, key_id, provider, model, input_tokens, output_tokens, cost, latency_ns, outcome, failure, tags, at)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq
+                        WITH rows AS (
+                            SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
+                                ord INT, lease_id BIGINT, key_id TEXT, provider TEXT, model TEXT, input_tokens BIGINT,
+                                output_tokens BIGINT, cost BIGINT, latency_ns BIGINT, outcome TEXT, failure TEXT, tags TEXT, at BIGINT)
+                        ), inserted AS (
+                            INSERT INTO routersdk_usage_events (lease_id, key_id, provider, model, input_tokens, output_tokens, cost, latency_ns, outcome, failure, tags, at)
+                            SELECT lease_id, key_id, provider, model, input_tokens, output_tokens, cost, latency_ns, outcome, failure, tags, at
+                            FROM rows ORDER BY ord
+                            RETURNING seq, tags, cost, at
+                        )
+                        INSERT INTO routersdk_usage_tags (usage_seq, tag, cost, at)
+                        SELECT seq, jsonb_array_elements_text(tags::jsonb), cost, at FROM inserted
                         """,
-                        [
-                            .integer(Int64(bitPattern: event.leaseID)), .text(event.keyID.rawValue), .text(event.model.provider.rawValue),
-                            .text(event.model.name), .integer(Int64(event.inputTokens)), .integer(Int64(event.outputTokens)),
-                            .integer(event.cost.nanodollars), event.latencyNanoseconds.map { .integer($0) } ?? .null,
-                            .text(event.outcome.rawValue), event.failure.map { .text($0) } ?? .null, .text(tags),
-                            .integer(event.at.nanosecondsSinceEpoch),
-                        ]).first?.integer(0, "usage event") ?? 0
-                    for tag in event.tags {
-                        try connection.query(
-                            "INSERT INTO routersdk_usage_tags (usage_seq, tag, cost, at) VALUES ($1, $2, $3, $4)",
-                            [.integer(seq), .text(tag), .integer(event.cost.nanodollars), .integer(event.at.nanosecondsSinceEpoch)])
-                    }
+                        [.text(usageRows)])
                 }
                 for (transition, record) in transitions {
                     try connection.query(
@@ -331,20 +332,54 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {
-        try await pool.run { connection throws(RouterError) in
-            try connection.transaction { () throws(RouterError) -> Money? in
-                try connection.query(
-                    "INSERT INTO routersdk_budget_spend (budget_id, period_start, spent) VALUES ($1, $2, 0) ON CONFLICT (budget_id, period_start) DO NOTHING",
-                    [.text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch)])
-                // Row lock + re-checked WHERE: concurrent increments serialize and none passes the limit.
-                let row = try connection.query(
-                    """
-                    UPDATE routersdk_budget_spend SET spent = spent + $1
-                    WHERE budget_id = $2 AND period_start = $3 AND ($4::BIGINT IS NULL OR spent + $1 <= $4::BIGINT) RETURNING spent
-                    """,
-                    [.integer(amount.nanodollars), .text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch), limit.map { .integer($0.nanodollars) } ?? .null]).first
-                return try row.map { row throws(RouterError) in Money(nanodollars: try row.integer(0, "spend of budget '\(budget)'")) }
-            }
+        try await pool.run { connection throws(RouterError) -> Money? in
+            // One atomic statement: insert the first spend of a period, or add to it, each only if
+            // the result stays within the limit. Concurrent upserts on one row serialize on its
+            // lock and re-check the condition, so none passes the limit.
+            let row = try connection.query(
+                """
+                INSERT INTO routersdk_budget_spend (budget_id, period_start, spent)
+                SELECT $2, $3, $1 WHERE $4::BIGINT IS NULL OR $1 <= $4::BIGINT
+                ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = routersdk_budget_spend.spent + EXCLUDED.spent
+                WHERE $4::BIGINT IS NULL OR routersdk_budget_spend.spent + EXCLUDED.spent <= $4::BIGINT
+                RETURNING spent
+                """,
+                [.integer(amount.nanodollars), .text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch), limit.map { .integer($0.nanodollars) } ?? .null]).first
+            return try row.map { row throws(RouterError) in Money(nanodollars: try row.integer(0, "spend of budget '\(budget)'")) }
         }
+    }
+}
+
+/// One usage event as the batch-insert statement's JSON parameter spells it.
+private struct UsageRow: Encodable {
+    var ord: Int
+    var lease_id: Int64
+    var key_id: String
+    var provider: String
+    var model: String
+    var input_tokens: Int
+    var output_tokens: Int
+    var cost: Int64
+    var latency_ns: Int64?
+    var outcome: String
+    var failure: String?
+    /// The tags as JSON text, stored as they are in the `tags` column.
+    var tags: String
+    var at: Int64
+
+    init(order: Int, event: UsageEvent) throws(RouterError) {
+        ord = order
+        lease_id = Int64(bitPattern: event.leaseID)
+        key_id = event.keyID.rawValue
+        provider = event.model.provider.rawValue
+        model = event.model.name
+        input_tokens = event.inputTokens
+        output_tokens = event.outputTokens
+        cost = event.cost.nanodollars
+        latency_ns = event.latencyNanoseconds
+        outcome = event.outcome.rawValue
+        failure = event.failure
+        tags = try StoreRecordCoding.encode(event.tags)
+        at = event.at.nanosecondsSinceEpoch
     }
 }
