@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RouterTesting", targets: ["RouterTesting"]),
         .library(name: "SQLiteStateStore", targets: ["SQLiteStateStore"]),
         .library(name: "PostgresStateStore", targets: ["PostgresStateStore"]),
+        .library(name: "RouterStores", targets: ["RouterStores"]),
         .executable(name: "Quickstart", targets: ["Quickstart"]),
     ],
     dependencies: [
@@ -67,9 +68,15 @@ let package = Package(
             path: "Sources/Stores/Postgres",
             swiftSettings: sharedSwiftSettings
         ),
+        .target(
+            name: "RouterStores",
+            dependencies: ["RouterSDK", "SQLiteStateStore", "PostgresStateStore", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Stores/RouterStores",
+            swiftSettings: sharedSwiftSettings
+        ),
         .executableTarget(
             name: "Quickstart",
-            dependencies: ["RouterSDK", "RouterTesting", "SQLiteStateStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RouterSDK", "RouterTesting", "RouterStores", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Examples/Quickstart",
             swiftSettings: sharedSwiftSettings
         ),
@@ -90,6 +97,7 @@ let package = Package(
                 "RouterTesting",
                 "SQLiteStateStore",
                 "PostgresStateStore",
+                "RouterStores",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],

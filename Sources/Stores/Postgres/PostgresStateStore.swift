@@ -62,7 +62,7 @@ public final class PostgresStateStore: StateStore {
     /// Adds `connect_timeout` to a `postgres://` URL that lacks one.
     static func withConnectTimeout(_ url: String, seconds: Int) throws(RouterError) -> String {
         guard var components = URLComponents(string: url), let scheme = components.scheme,
-            ["postgres", "postgresql"].contains(scheme), components.host != nil
+            ["postgres", "postgresql"].contains(scheme), let host = components.host, !host.isEmpty
         else {
             throw RouterError(.invalidStoreURL, "'\(URLRedactor(url: url).redactedURL)' is not a postgres:// URL with a host")
         }

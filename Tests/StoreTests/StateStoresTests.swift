@@ -1,0 +1,23 @@
+import Foundation
+import RouterSDK
+@testable import RouterStores
+import Testing
+
+@Suite struct StateStoresTests {
+    @Test func opensEachSupportedURL() async throws {
+        #expect(try await StateStores.open(url: "memory:", logger: quietLogger) is InMemoryStateStore)
+        try await StateStores.open(url: "sqlite::memory:", logger: quietLogger).ping()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-url-\(UUID().uuidString).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        try await StateStores.open(url: "sqlite://\(path)", logger: quietLogger).ping()
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(try StateStores.sqlitePath("sqlite:relative/state.db") == "relative/state.db")
+        #expect(try StateStores.sqlitePath("sqlite:///var/lib/state.db") == "/var/lib/state.db")
+        if let postgresURL { try await StateStores.open(url: postgresURL, logger: quietLogger).ping() }
+    }
+
+    @Test(arguments: ["mongodb://127.0.0.1:27017/router", "redis://x", "", "sqlite:", "postgres://", "file.db"])
+    func rejectsUnsupportedOrMalformedURLs(url: String) async {
+        await expectCode(.invalidStoreURL) { try await StateStores.open(url: url, logger: quietLogger) }
+    }
+}
