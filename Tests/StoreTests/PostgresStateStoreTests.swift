@@ -63,7 +63,7 @@ import Testing
         try lease.connection.query("UPDATE routersdk_schema SET version = 99")
         let error = await expectCode(.schemaTooNew) { try await PostgresStateStore.open(.init(url: database.url), logger: quietLogger) }
         #expect(error?.message.contains("99") == true)
-        #expect(try lease.connection.query("SELECT version FROM routersdk_schema").first?.first == "99")
+        #expect(try lease.connection.query("SELECT version FROM routersdk_schema").first?.cells.first == "99")
         // Corrupted rows name the record.
         try lease.connection.query("UPDATE routersdk_schema SET version = 2")
         try lease.connection.query("UPDATE routersdk_budgets SET definition = 'nonsense'")
@@ -85,7 +85,7 @@ import Testing
             defer { lease.connection.close() }
             var dump = ""
             for table in ["routersdk_keys", "routersdk_usage_events", "routersdk_transitions", "routersdk_budgets", "routersdk_decision_samples"] {
-                for row in try lease.connection.query("SELECT t::text FROM \(table) t") { dump += (row.first ?? nil) ?? "" }
+                for row in try lease.connection.query("SELECT t::text FROM \(table) t") { dump += (row.cells.first ?? nil) ?? "" }
             }
             #expect(dump.contains("\\x"))
             #expect(!dump.contains("PLAINTEXT-MUST-NOT-APPEAR"))

@@ -61,7 +61,7 @@ final class PostgresConnection: @unchecked Sendable {
 
     /// Runs one parameterized statement and returns its rows as text (`nil` for NULL).
     @discardableResult
-    func query(_ sql: String, _ parameters: [Value] = []) throws(RouterError) -> [[String?]] {
+    func query(_ sql: String, _ parameters: [Value] = []) throws(RouterError) -> [PostgresRow] {
         guard let handle else { throw RouterError(.storeFailure, "PostgreSQL connection is closed") }
         let texts = parameters.map(\.text)
         // strdup'd C strings live until the call returns.
@@ -82,12 +82,12 @@ final class PostgresConnection: @unchecked Sendable {
             }
             throw RouterError(.storeFailure, "PostgreSQL error: \(redactor.scrub(message))")
         }
-        var rows: [[String?]] = []
+        var rows: [PostgresRow] = []
         let columns = PQnfields(result)
         for row in 0..<PQntuples(result) {
-            rows.append((0..<columns).map { column in
+            rows.append(PostgresRow(cells: (0..<columns).map { column in
                 PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
-            })
+            }))
         }
         return rows
     }
@@ -128,30 +128,35 @@ struct URLRedactor: Sendable {
     }
 }
 
-/// Helpers to read text-format result cells with typed errors naming the record.
-extension Array where Element == String? {
+/// One result row in libpq's text format (`nil` for NULL).
+struct PostgresRow: StoreRow {
+    let cells: [String?]
+
+    /// The first cell's text, for naming a record in messages.
+    var firstCell: String { (cells.first ?? nil) ?? "?" }
+
     func integer(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> Int64 {
-        guard column < count, let text = self[column], let value = Int64(text) else {
+        guard column < cells.count, let text = cells[column], let value = Int64(text) else {
             throw RouterError(.corruptRecord, "\(record()) is corrupted: column \(column) is not an integer")
         }
         return value
     }
 
     func optionalInteger(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> Int64? {
-        guard column < count, self[column] != nil else { return nil }
+        guard column < cells.count, cells[column] != nil else { return nil }
         return try integer(column, record())
     }
 
     func text(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> String {
-        guard column < count, let text = self[column] else {
+        guard column < cells.count, let text = cells[column] else {
             throw RouterError(.corruptRecord, "\(record()) is corrupted: column \(column) is NULL")
         }
         return text
     }
 
     func optionalText(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> String? {
-        guard column < count else { return nil }
-        return self[column]
+        guard column < cells.count else { return nil }
+        return cells[column]
     }
 
     /// A `bytea` cell in hex format (`\x0a1b…`).

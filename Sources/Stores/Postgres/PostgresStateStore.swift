@@ -83,7 +83,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     private static func version(_ connection: PostgresConnection) throws(RouterError) -> Int {
-        let exists = try connection.query("SELECT to_regclass('routersdk_schema') IS NOT NULL").first?.first ?? nil
+        let exists = try connection.query("SELECT to_regclass('routersdk_schema') IS NOT NULL").first?.cells.first ?? nil
         guard exists == "t" else { return 0 }
         return Int(try connection.query("SELECT version FROM routersdk_schema").first?.integer(0, "routersdk_schema") ?? 0)
     }
@@ -130,15 +130,7 @@ public final class PostgresStateStore: StateStore {
     public func loadKeys() async throws -> [StoredKey] {
         try await pool.run { connection throws(RouterError) in
             try connection.query("SELECT id, settings, master_key_id, sealed_secret, state, version, updated_at FROM routersdk_keys ORDER BY id").map { row throws(RouterError) in
-                let id = try row.text(0, "a row of routersdk_keys")
-                let record = "key '\(id)' in routersdk_keys"
-                return StoredKey(
-                    id: KeyID(id),
-                    settings: try StoreRecordCoding.decode(KeySettings.self, from: try row.text(1, record), record: record),
-                    sealedSecret: SealedSecret(masterKeyID: try row.text(2, record), combined: try row.bytes(3, record)),
-                    state: try StoreRecordCoding.decode(KeyState.self, from: try row.text(4, record), record: record),
-                    version: try row.integer(5, record),
-                    updatedAt: Timestamp(nanosecondsSinceEpoch: try row.integer(6, record)))
+                try row.storedKey(table: "routersdk_keys")
             }
         }
     }
@@ -186,7 +178,7 @@ public final class PostgresStateStore: StateStore {
     public func loadBudgets() async throws -> [Budget] {
         try await pool.run { connection throws(RouterError) in
             try connection.query("SELECT id, definition FROM routersdk_budgets ORDER BY id").map { row throws(RouterError) in
-                let record = "budget '\(row.first.flatMap { $0 } ?? "?")' in routersdk_budgets"
+                let record = "budget '\(row.firstCell)' in routersdk_budgets"
                 return try StoreRecordCoding.decode(Budget.self, from: try row.text(1, record), record: record)
             }
         }
@@ -265,7 +257,7 @@ public final class PostgresStateStore: StateStore {
                 try connection.query("SELECT seq, record FROM routersdk_transitions ORDER BY seq DESC LIMIT $1", [.integer(Int64(max(0, limit)))])
             }
             return try rows.map { row throws(RouterError) in
-                let record = "transition #\(row.first.flatMap { $0 } ?? "?")"
+                let record = "transition #\(row.firstCell)"
                 return try StoreRecordCoding.decode(KeyTransition.self, from: try row.text(1, record), record: record)
             }
         }
@@ -279,20 +271,7 @@ public final class PostgresStateStore: StateStore {
                 FROM routersdk_usage_events WHERE at >= $1 AND at < $2 ORDER BY seq LIMIT $3
                 """,
                 [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch), .integer(Int64(max(0, limit)))])
-            return try rows.map { row throws(RouterError) in
-                let record = "usage event #\(row.first.flatMap { $0 } ?? "?")"
-                guard let outcome = UsageEvent.Outcome(rawValue: try row.text(9, record)) else {
-                    throw RouterError(.corruptRecord, "\(record) is corrupted: unknown outcome")
-                }
-                return UsageEvent(
-                    leaseID: UInt64(bitPattern: try row.integer(1, record)), keyID: KeyID(try row.text(2, record)),
-                    model: ModelRef(provider: ProviderID(try row.text(3, record)), name: try row.text(4, record)),
-                    inputTokens: Int(try row.integer(5, record)), outputTokens: Int(try row.integer(6, record)),
-                    cost: Money(nanodollars: try row.integer(7, record)), latencyNanoseconds: try row.optionalInteger(8, record),
-                    outcome: outcome, failure: try row.optionalText(10, record),
-                    tags: try StoreRecordCoding.decode([String].self, from: try row.text(11, record), record: record),
-                    at: Timestamp(nanosecondsSinceEpoch: try row.integer(12, record)))
-            }
+            return try rows.map { row throws(RouterError) in try row.usageEvent() }
         }
     }
 
@@ -316,7 +295,7 @@ public final class PostgresStateStore: StateStore {
     public func decisionSamples(limit: Int) async throws -> [DecisionSample] {
         try await pool.run { connection throws(RouterError) in
             try connection.query("SELECT seq, record FROM routersdk_decision_samples ORDER BY seq DESC LIMIT $1", [.integer(Int64(max(0, limit)))]).map { row throws(RouterError) in
-                let record = "decision sample #\(row.first.flatMap { $0 } ?? "?")"
+                let record = "decision sample #\(row.firstCell)"
                 return try StoreRecordCoding.decode(DecisionSample.self, from: try row.text(1, record), record: record)
             }
         }

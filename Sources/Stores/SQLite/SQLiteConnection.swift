@@ -116,7 +116,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// One result row, copied out of the statement.
-    struct Row {
+    struct Row: StoreRow {
         private var values: [Value] = []
 
         fileprivate init(statement: OpaquePointer) {
@@ -163,7 +163,7 @@ final class SQLiteConnection: @unchecked Sendable {
         }
 
         /// The blob in `column`, or a typed error naming `record`.
-        func blob(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> Data {
+        func bytes(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> Data {
             guard column < values.count, case .blob(let value) = values[column] else {
                 throw RouterError(.corruptRecord, "\(record()) is corrupted: column \(column) is not a blob")
             }

@@ -117,15 +117,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     public func loadKeys() async throws -> [StoredKey] {
         try await withConnection { connection throws(RouterError) in
             try connection.query("SELECT id, settings, master_key_id, sealed_secret, state, version, updated_at FROM keys ORDER BY id").map { row throws(RouterError) in
-                let id = try row.text(0, "a row of table keys")
-                let record = "key '\(id)' in table keys"
-                return StoredKey(
-                    id: KeyID(id),
-                    settings: try StoreRecordCoding.decode(KeySettings.self, from: try row.text(1, record), record: record),
-                    sealedSecret: SealedSecret(masterKeyID: try row.text(2, record), combined: try row.blob(3, record)),
-                    state: try StoreRecordCoding.decode(KeyState.self, from: try row.text(4, record), record: record),
-                    version: try row.integer(5, record),
-                    updatedAt: Timestamp(nanosecondsSinceEpoch: try row.integer(6, record)))
+                try row.storedKey(table: "table keys")
             }
         }
     }
@@ -265,20 +257,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
                 FROM usage_events WHERE at >= ? AND at < ? ORDER BY seq LIMIT ?
                 """,
                 [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch), .integer(Int64(max(0, limit)))])
-            return try rows.map { row throws(RouterError) in
-                let record = "usage event #\((try? row.integer(0, "")) ?? 0)"
-                guard let outcome = UsageEvent.Outcome(rawValue: try row.text(9, record)) else {
-                    throw RouterError(.corruptRecord, "\(record) is corrupted: unknown outcome")
-                }
-                return UsageEvent(
-                    leaseID: UInt64(bitPattern: try row.integer(1, record)), keyID: KeyID(try row.text(2, record)),
-                    model: ModelRef(provider: ProviderID(try row.text(3, record)), name: try row.text(4, record)),
-                    inputTokens: Int(try row.integer(5, record)), outputTokens: Int(try row.integer(6, record)),
-                    cost: Money(nanodollars: try row.integer(7, record)), latencyNanoseconds: try row.optionalInteger(8, record),
-                    outcome: outcome, failure: try row.optionalText(10, record),
-                    tags: try StoreRecordCoding.decode([String].self, from: try row.text(11, record), record: record),
-                    at: Timestamp(nanosecondsSinceEpoch: try row.integer(12, record)))
-            }
+            return try rows.map { row throws(RouterError) in try row.usageEvent() }
         }
     }
 
