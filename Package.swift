@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RouterTesting", targets: ["RouterTesting"]),
         .library(name: "SQLiteStateStore", targets: ["SQLiteStateStore"]),
         .library(name: "PostgresStateStore", targets: ["PostgresStateStore"]),
+        .library(name: "MongoStateStore", targets: ["MongoStateStore"]),
         .library(name: "RouterStores", targets: ["RouterStores"]),
         .executable(name: "Quickstart", targets: ["Quickstart"]),
     ],
@@ -56,6 +57,12 @@ let package = Package(
             path: "Sources/Stores/SQLite",
             swiftSettings: sharedSwiftSettings
         ),
+        .target(
+            name: "StoreSupport",
+            dependencies: ["RouterSDK"],
+            path: "Sources/Stores/StoreSupport",
+            swiftSettings: sharedSwiftSettings
+        ),
         .systemLibrary(
             name: "CPostgres",
             path: "Sources/Stores/CPostgres",
@@ -64,13 +71,25 @@ let package = Package(
         ),
         .target(
             name: "PostgresStateStore",
-            dependencies: ["RouterSDK", "CPostgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RouterSDK", "StoreSupport", "CPostgres", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Stores/Postgres",
+            swiftSettings: sharedSwiftSettings
+        ),
+        .systemLibrary(
+            name: "CMongo",
+            path: "Sources/Stores/CMongo",
+            pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev"])]
+        ),
+        .target(
+            name: "MongoStateStore",
+            dependencies: ["RouterSDK", "StoreSupport", "CMongo", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Stores/Mongo",
             swiftSettings: sharedSwiftSettings
         ),
         .target(
             name: "RouterStores",
-            dependencies: ["RouterSDK", "SQLiteStateStore", "PostgresStateStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RouterSDK", "SQLiteStateStore", "PostgresStateStore", "MongoStateStore", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Stores/RouterStores",
             swiftSettings: sharedSwiftSettings
         ),
@@ -97,6 +116,8 @@ let package = Package(
                 "RouterTesting",
                 "SQLiteStateStore",
                 "PostgresStateStore",
+                "MongoStateStore",
+                "StoreSupport",
                 "RouterStores",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),

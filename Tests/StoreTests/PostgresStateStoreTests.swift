@@ -4,6 +4,7 @@ import Glibc
 #endif
 @testable import PostgresStateStore
 import RouterSDK
+import StoreSupport
 import Testing
 
 /// PostgreSQL-specific behaviour: URLs, unreachable servers, migrations, newer schemas, corrupted

@@ -14,9 +14,10 @@ import Testing
         #expect(try StateStores.sqlitePath("sqlite:relative/state.db") == "relative/state.db")
         #expect(try StateStores.sqlitePath("sqlite:///var/lib/state.db") == "/var/lib/state.db")
         if let postgresURL { try await StateStores.open(url: postgresURL, logger: quietLogger).ping() }
+        if mongoURL != nil { try await StateStores.open(url: try makeMongoDatabaseURL(), logger: quietLogger).ping() }
     }
 
-    @Test(arguments: ["mongodb://127.0.0.1:27017/router", "redis://x", "", "sqlite:", "postgres://", "file.db"])
+    @Test(arguments: ["mongodb://", "mongodb://h/db?replicaSet=", "redis://x", "", "sqlite:", "postgres://", "file.db"])
     func rejectsUnsupportedOrMalformedURLs(url: String) async {
         await expectCode(.invalidStoreURL) { try await StateStores.open(url: url, logger: quietLogger) }
     }

@@ -1,12 +1,16 @@
 import Foundation
 import Logging
+@testable import MongoStateStore
 @testable import PostgresStateStore
 import RouterSDK
 import SQLiteStateStore
+import StoreSupport
 import Testing
 
 /// The live PostgreSQL server's URL, exported by scripts/with-services.sh (scripts/test.sh).
 let postgresURL = ProcessInfo.processInfo.environment["ROUTERSDK_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+/// The live MongoDB-compatible server's URL, exported by scripts/with-services.sh.
+let mongoURL = ProcessInfo.processInfo.environment["ROUTERSDK_MONGO_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
 /// Every StateStore backend the conformance suite runs against. Live-server backends join only
 /// when their server's URL is in the environment; ``LiveServerAvailability`` says so visibly.
@@ -14,8 +18,9 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case sqlite
     case postgres
+    case mongo
 
-    static var allCases: [Backend] { [.memory, .sqlite] + (postgresURL != nil ? [.postgres] : []) }
+    static var allCases: [Backend] { [.memory, .sqlite] + (postgresURL != nil ? [.postgres] : []) + (mongoURL != nil ? [.mongo] : []) }
 
     var testDescription: String { rawValue }
 
@@ -39,6 +44,7 @@ struct StoreFixture: Sendable {
         case .memory: store
         case .sqlite: try await SQLiteStateStore.open(path: directory.appendingPathComponent("state.db").path, logger: quietLogger)
         case .postgres: try await PostgresStateStore.open(.init(url: url!), logger: quietLogger)
+        case .mongo: try await MongoStateStore.open(.init(url: url!), logger: quietLogger)
         }
     }
 }
@@ -61,6 +67,14 @@ func dropPostgresDatabase(_ name: String) async throws {
     let lease = try await PostgresConnectionPool.connect(url: admin, redactor: URLRedactor(url: admin))
     defer { lease.connection.close() }
     try lease.connection.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+}
+
+/// The URL of a fresh database (unique name) on the live MongoDB server; it is created on first write.
+func makeMongoDatabaseURL() throws -> String {
+    let base = try #require(mongoURL)
+    var components = try #require(URLComponents(string: base))
+    components.path = "/rt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+    return try #require(components.string)
 }
 
 /// Runs `body` with a fresh store of `backend` and removes its files afterwards.
@@ -86,6 +100,18 @@ func withStore(_ backend: Backend, _ body: (StoreFixture) async throws -> Void) 
         }
         await store.close()
         try await dropPostgresDatabase(database.name)
+    case .mongo:
+        let url = try makeMongoDatabaseURL()
+        let store = try await MongoStateStore.open(.init(url: url), logger: quietLogger)
+        do {
+            try await body(StoreFixture(backend: backend, directory: directory, store: store, url: url))
+        } catch {
+            try? await store.dropDatabase()
+            await store.close()
+            throw error
+        }
+        try await store.dropDatabase()
+        await store.close()
     }
 }
 
@@ -95,6 +121,14 @@ func withStore(_ backend: Backend, _ body: (StoreFixture) async throws -> Void) 
     func postgresServerAnswers() async throws {
         let store = try await PostgresStateStore.open(.init(url: try #require(postgresURL)), logger: quietLogger)
         try await store.ping()
+        await store.close()
+    }
+
+    @Test(.enabled(if: mongoURL != nil, "ROUTERSDK_MONGO_URL is not set: MongoDB tests are skipped (scripts/test.sh starts a local server)"))
+    func mongoServerAnswers() async throws {
+        let store = try await MongoStateStore.open(.init(url: try makeMongoDatabaseURL()), logger: quietLogger)
+        try await store.ping()
+        try await store.dropDatabase()
         await store.close()
     }
 }

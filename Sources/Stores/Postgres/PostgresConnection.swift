@@ -1,12 +1,30 @@
 internal import CPostgres
 import Foundation
 import RouterSDK
+import StoreSupport
+
+/// The pool of libpq connections a store uses.
+typealias PostgresConnectionPool = BlockingConnectionPool<PostgresConnection>
+
+extension BlockingConnectionPool where Connection == PostgresConnection {
+    /// A pool that connects to `url` lazily, up to `size` connections.
+    init(url: String, redactor: URLRedactor, size: Int) {
+        self.init(label: "RouterSDK.PostgresConnection", size: size, closedMessage: "the PostgreSQL store is closed") { () throws(RouterError) in
+            try PostgresConnection(url: url, redactor: redactor)
+        }
+    }
+
+    /// Opens one connection outside any pool (on its own queue).
+    static func connect(url: String, redactor: URLRedactor) async throws(RouterError) -> Lease {
+        try await connect(label: "RouterSDK.PostgresConnection") { () throws(RouterError) in try PostgresConnection(url: url, redactor: redactor) }
+    }
+}
 
 /// One libpq connection. Blocking: its owner only calls it from that connection's serial queue.
 ///
 /// `@unchecked Sendable` so it can be handed to that queue's work items; safe because each
 /// connection is used by one work item at a time (the pool hands it out exclusively).
-final class PostgresConnection: @unchecked Sendable {
+final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     /// A parameter value; everything travels in libpq's text format.
     enum Value {
         case integer(Int64)
@@ -103,28 +121,6 @@ final class PostgresConnection: @unchecked Sendable {
             _ = try? query("ROLLBACK")
             throw error
         }
-    }
-}
-
-/// Keeps the password of a connection URL out of every message.
-struct URLRedactor: Sendable {
-    let redactedURL: String
-    private let password: String?
-
-    init(url: String) {
-        if var components = URLComponents(string: url) {
-            password = components.password.flatMap { $0.isEmpty ? nil : $0 }
-            if components.password != nil { components.password = "***" }
-            redactedURL = components.string ?? "<unparseable URL>"
-        } else {
-            password = nil
-            redactedURL = "<unparseable URL>"
-        }
-    }
-
-    func scrub(_ message: String) -> String {
-        guard let password else { return message }
-        return message.replacingOccurrences(of: password, with: "***")
     }
 }
 

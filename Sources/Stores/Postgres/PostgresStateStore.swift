@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import RouterSDK
+import StoreSupport
 
 /// A ``StateStore`` in PostgreSQL over the system's libpq.
 ///

@@ -1,4 +1,5 @@
 public import Logging
+import MongoStateStore
 import PostgresStateStore
 public import RouterSDK
 import SQLiteStateStore
@@ -15,9 +16,10 @@ public enum StateStores {
     ///   `sqlite::memory:` — an ``SQLiteStateStore/SQLiteStateStore``.
     /// - `postgres://user:password@host:port/db?sslmode=…` (or `postgresql://`) — a
     ///   ``PostgresStateStore/PostgresStateStore`` with a connection pool.
+    /// - `mongodb://user:password@host:port/db?replicaSet=…` (or `mongodb+srv://`) — a
+    ///   ``MongoStateStore/MongoStateStore`` with a client pool.
     ///
-    /// - Throws: `invalidStoreURL` for anything else (including `mongodb://`, which this build
-    ///   does not include yet); the backend's own errors when it cannot open.
+    /// - Throws: `invalidStoreURL` for anything else; the backend's own errors when it cannot open.
     public static func open(url: String, logger: Logger = Logger(label: "RouterSDK.Store")) async throws(RouterError) -> any StateStore {
         if url == "memory:" || url == "memory://" {
             return InMemoryStateStore()
@@ -28,8 +30,11 @@ public enum StateStores {
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             return try await PostgresStateStore.open(.init(url: url), logger: logger)
         }
+        if url.hasPrefix("mongodb://") || url.hasPrefix("mongodb+srv://") {
+            return try await MongoStateStore.open(.init(url: url), logger: logger)
+        }
         let scheme = url.split(separator: ":", maxSplits: 1).first.map(String.init) ?? url
-        throw RouterError(.invalidStoreURL, "unsupported state store URL scheme '\(scheme)'; use memory:, sqlite:, or postgres:// (mongodb:// is not available in this build)")
+        throw RouterError(.invalidStoreURL, "unsupported state store URL scheme '\(scheme)'; use memory:, sqlite:, postgres:// or mongodb://")
     }
 
     /// The file path (or `:memory:`) an `sqlite:` URL names.
