@@ -34,6 +34,7 @@ let package = Package(
                 .product(name: "RouterSDK", package: rootPackage),
                 .product(name: "SQLiteStateStore", package: rootPackage),
                 .product(name: "PostgresStateStore", package: rootPackage),
+                .product(name: "MongoStateStore", package: rootPackage),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Logging", package: "swift-log"),
             ],

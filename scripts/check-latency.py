@@ -2,7 +2,7 @@
 """Checks the latency ceilings of a package-benchmark baseline exported as markdown on stdin.
 
 Fails (exit 1) if any benchmark's per-operation latency p99 reaches 1 ms, the card's hard
-line for routing overhead. Per-decision latency (the custom "decision latency (ns)" metric) and
+line for routing overhead (or its own ceiling in CEILINGS_NS), or a p50 in P50_CEILINGS_NS. Per-decision latency (the custom "decision latency (ns)" metric) and
 route+settle latency are checked where recorded; otherwise the wall-clock time per iteration.
 The design targets (p50 <= 2 us / p99 <= 10 us at 1k keys, p99 <= 20 us at 10k keys and for
 route+settle) are reported alongside: wall clock on a shared CI machine is too noisy to gate on
@@ -11,13 +11,20 @@ them, which is why CI also gates on allocation counts (Benchmarks/Thresholds).
 import sys
 
 CEILING_NS = 1_000_000
-# Stricter enforced ceilings for some benchmarks (p99 ns per operation).
-CEILINGS_NS = {}
+# Per-benchmark p99 ceilings (ns per operation) where the 1 ms line does not apply. The MongoDB
+# benchmarks run against SecantusDB, a MongoDB wire-compatible server written in Python (Debian
+# ships no MongoDB): a round trip costs it ~1 ms on its own (pymongo measures p50 0.9 ms for the
+# same findAndModify), so its ceilings guard against regressions of ours, not against its speed.
+CEILINGS_NS = {
+    "store-mongo-atomic-add-spend": 20_000_000,
+}
 # Enforced p50 ceilings (ns per operation): throughput targets are about the typical operation.
 P50_CEILINGS_NS = {
     # >= 20,000 usage events persisted per second means <= 50 us per event.
     "store-sqlite-append-usage-per-event": 50_000,
     "store-postgres-append-usage-per-event": 50_000,
+    # >= 2,000 events/s on SecantusDB (it persists ~7,000/s here).
+    "store-mongo-append-usage-per-event": 500_000,
 }
 TARGETS_NS = {  # benchmark name prefix -> (p50 target, p99 target)
     "route-1k-keys": (2_000, 10_000),

@@ -3,10 +3,11 @@
 # Safe to run repeatedly; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-# System packages the package builds against or its tests use: the SQLite and PostgreSQL stores
-# link the system libsqlite3 and libpq (found through pkg-config); the live-server tests run
-# Debian's PostgreSQL server (scripts/with-services.sh).
-PACKAGES=(pkg-config libsqlite3-dev libpq-dev postgresql python3)
+# System packages the package builds against or its tests use: the SQLite, PostgreSQL and
+# MongoDB stores link the system libsqlite3, libpq and libmongoc (found through pkg-config); the
+# live-server tests run Debian's PostgreSQL server and SecantusDB from PyPI in a virtualenv
+# (scripts/with-services.sh).
+PACKAGES=(pkg-config libsqlite3-dev libpq-dev libmongoc-dev postgresql python3 python3-venv)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "error: the Swift toolchain (swift) is not on PATH; install Swift 6.x first" >&2

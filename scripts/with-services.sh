@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs a command with throwaway local database servers for the live-server tests:
-# PostgreSQL (Debian's server) on 127.0.0.1 and a free port, in a temporary directory, with a
-# random password. Exports ROUTERSDK_POSTGRES_URL for the command and stops and deletes the
+# Runs a command with throwaway local database servers for the live-server tests, each on
+# 127.0.0.1 and a free port, in a temporary directory:
+# - PostgreSQL (Debian's server) with a random password -> ROUTERSDK_POSTGRES_URL;
+# - SecantusDB (secantusdb==0.7.0b3 from PyPI, a MongoDB wire-compatible server; Debian has no
+#   MongoDB) installed into .local/venv on first use -> ROUTERSDK_MONGO_URL.
+# Waits until both answer, exports their URLs for the command, and stops and deletes the
 # servers when it exits, however it exits.
 #
 #     scripts/with-services.sh swift test
@@ -20,10 +23,22 @@ as_db_user() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SECANTUS_VERSION=0.7.0b3
+VENV="$ROOT/.local/venv"
+
 PG_DIR=$(mktemp -d /tmp/routersdk-pg.XXXXXX)
+MONGO_DIR=$(mktemp -d /tmp/routersdk-mongo.XXXXXX)
+MONGO_PID=""
 cleanup() {
     as_db_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
-    rm -rf "$PG_DIR"
+    if [ -n "$MONGO_PID" ] && kill -0 "$MONGO_PID" 2>/dev/null; then
+        # SecantusDB takes a few seconds to close WiredTiger cleanly; give it ten, then kill.
+        kill -TERM "$MONGO_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$MONGO_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$MONGO_PID" 2>/dev/null || true
+    fi
+    rm -rf "$PG_DIR" "$MONGO_DIR"
 }
 trap cleanup EXIT
 
@@ -38,5 +53,32 @@ as_db_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c max_connections=200" start >/dev/null \
     || { cat "$PG_DIR/server.log" >&2; exit 1; }
 export ROUTERSDK_POSTGRES_URL="postgres://routersdk:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
+
+installed=$("$VENV/bin/python" -m pip show secantusdb 2>/dev/null || true)
+if [ ! -x "$VENV/bin/secantusd-py" ] || ! grep -qx "Version: $SECANTUS_VERSION" <<<"$installed"; then
+    echo "==> installing secantusdb==$SECANTUS_VERSION into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "secantusdb==$SECANTUS_VERSION"
+fi
+MONGO_PORT=$(free_port)
+echo "==> starting SecantusDB (MongoDB wire protocol) on 127.0.0.1:$MONGO_PORT"
+"$VENV/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" --storage-path "$MONGO_DIR/data" --log-level WARNING \
+    >"$MONGO_DIR/server.log" 2>&1 &
+MONGO_PID=$!
+answered=""
+for _ in $(seq 1 600); do
+    kill -0 "$MONGO_PID" 2>/dev/null || break
+    if python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$MONGO_PORT" 2>/dev/null; then
+        answered=yes
+        break
+    fi
+    sleep 0.1
+done
+if [ -z "$answered" ]; then
+    echo "error: SecantusDB did not start on 127.0.0.1:$MONGO_PORT" >&2
+    cat "$MONGO_DIR/server.log" >&2
+    exit 1
+fi
+export ROUTERSDK_MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/routersdk"
 
 "$@"

@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import Logging
+import MongoStateStore
 import RouterSDK
 import PostgresStateStore
 import SQLiteStateStore
@@ -70,6 +71,28 @@ let benchmarks: @Sendable () -> Void = {
             postgresSpend = try await PostgresStateStore.open(.init(url: url), logger: quiet)
         })) { benchmark in
             blackHole(try await postgresSpend.addSpend(Money(nanodollars: 1), to: "bench-budget", periodStart: Timestamp(nanosecondsSinceEpoch: 0), limit: Money(dollars: 1_000_000)))
+        }
+    }
+
+    // MongoDB (SecantusDB, the wire-compatible server scripts/with-services.sh runs) likewise.
+    if let url = ProcessInfo.processInfo.environment["ROUTERSDK_MONGO_URL"], !url.isEmpty {
+        nonisolated(unsafe) var mongoAppend: MongoStateStore!
+        nonisolated(unsafe) var mongoLease: UInt64 = 0
+        Benchmark("store-mongo-append-usage-per-event", configuration: .init(metrics: storeMetrics, scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 200, setup: {
+            mongoAppend = try await MongoStateStore.open(.init(url: url), logger: quiet)
+        })) { benchmark in
+            let batch = usageBatch(benchmark.scaledIterations.count, startingAt: mongoLease)
+            mongoLease += UInt64(batch.usage.count)
+            benchmark.startMeasurement()
+            try await mongoAppend.append(batch)
+            benchmark.stopMeasurement()
+        }
+
+        nonisolated(unsafe) var mongoSpend: MongoStateStore!
+        Benchmark("store-mongo-atomic-add-spend", configuration: .init(metrics: storeMetrics, maxDuration: .seconds(1), maxIterations: 20_000, setup: {
+            mongoSpend = try await MongoStateStore.open(.init(url: url), logger: quiet)
+        })) { benchmark in
+            blackHole(try await mongoSpend.addSpend(Money(nanodollars: 1), to: "bench-budget", periodStart: Timestamp(nanosecondsSinceEpoch: 0), limit: Money(dollars: 1_000_000)))
         }
     }
 
