@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RouterSDK", targets: ["RouterSDK"]),
+        .library(name: "RouterHTTPClient", targets: ["RouterHTTPClient"]),
         .library(name: "RouterTesting", targets: ["RouterTesting"]),
         .library(name: "SQLiteStateStore", targets: ["SQLiteStateStore"]),
         .library(name: "PostgresStateStore", targets: ["PostgresStateStore"]),
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -41,8 +44,23 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(
+            name: "RouterHTTPClient",
+            dependencies: [
+                "RouterSDK",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
             name: "RouterTesting",
-            dependencies: ["RouterSDK"],
+            dependencies: [
+                "RouterSDK",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: sharedSwiftSettings
         ),
         .systemLibrary(
@@ -107,6 +125,11 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "ProviderTests",
+            dependencies: ["RouterSDK", "RouterTesting", "RouterHTTPClient"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

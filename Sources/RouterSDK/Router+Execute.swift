@@ -31,11 +31,14 @@ public struct Completion<Output: Sendable>: Sendable {
 
 extension Router {
     /// Routes, runs `operation` with the lease, and settles — failing over to another key when the
-    /// operation throws a retryable ``ProviderFailure``.
+    /// operation throws a retryable ``ProviderFailure`` (or any ``ProviderFailureConvertible``
+    /// error, such as ``ProviderError``).
     ///
     /// - Each failed attempt releases its lease with the failure (so the key is throttled,
     ///   exhausted, marked invalid or counted against its breaker) and the next attempt excludes
-    ///   that key. A non-retryable failure (`rejected`, `cancelled`) is rethrown at once.
+    ///   that key. A non-retryable failure (`rejected`, `cancelled`) is rethrown at once (the
+    ///   original error). Tokens an error reports as already used (``PartialUsageCarrying``) are
+    ///   charged with the release.
     /// - Bounded by ``ExecuteOptions/maxAttempts``, the request's ``RouteRequest/deadline``
     ///   (the running operation is cancelled and released as a timeout when it passes) and task
     ///   cancellation (the operation is cancelled and its lease released as `cancelled`).
@@ -50,6 +53,16 @@ extension Router {
         options: ExecuteOptions = ExecuteOptions(),
         operation: @escaping @Sendable (Lease) async throws -> Completion<Output>
     ) async throws -> Output {
+        try await executeSettled(request, options: options, operation: operation).output
+    }
+
+    /// ``execute(_:options:operation:)`` that also returns the settled usage event and the
+    /// number of attempts made.
+    nonisolated func executeSettled<Output: Sendable>(
+        _ request: RouteRequest,
+        options: ExecuteOptions,
+        operation: @escaping @Sendable (Lease) async throws -> Completion<Output>
+    ) async throws -> (output: Output, event: UsageEvent, attempts: Int) {
         guard options.maxAttempts >= 1 else { throw RouterError(.invalidArgument, "maxAttempts must be at least 1") }
         var request = request
         var attempt = 0
@@ -85,12 +98,14 @@ extension Router {
             }
             attempt += 1
             let failure: ProviderFailure
+            let thrown: any Error
             do {
                 let completion = try await run(operation, lease: lease, deadline: request.deadline)
-                try await settle(lease, usage: completion.usage)
-                return completion.output
-            } catch let error as ProviderFailure {
-                failure = error
+                let event = try await settle(lease, usage: completion.usage)
+                return (completion.output, event, attempt)
+            } catch let error as any ProviderFailureConvertible {
+                failure = error.providerFailure
+                thrown = error
             } catch is CancellationError {
                 _ = try? await release(lease, failure: .cancelled)
                 throw CancellationError()
@@ -103,8 +118,8 @@ extension Router {
                 _ = try? await release(lease, failure: .rejected(status: 0, reason: "operation threw \(type(of: error))"))
                 throw error
             }
-            _ = try? await release(lease, failure: failure)
-            guard failure.isRetryable else { throw failure }
+            _ = try? await release(lease, failure: failure, usage: (thrown as? any PartialUsageCarrying)?.partialUsage)
+            guard failure.isRetryable else { throw thrown }
             lastFailure = failure
             await recordFailover(Failover(from: lease.keyID, failure: failure, attempt: attempt, at: clock.now()))
             guard attempt < options.maxAttempts else {

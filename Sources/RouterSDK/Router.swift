@@ -120,6 +120,18 @@ public actor Router {
         return event
     }
 
+    /// Applies what a provider's rate-limit headers say about a key: when they report no
+    /// requests or tokens left, the key is throttled until the reported reset (never shortening
+    /// a cooldown), so the next request goes to another key instead of earning a 429.
+    /// ``ChatClient`` calls it after every response.
+    ///
+    /// - Throws: `unknownKey`.
+    public func observe(_ limits: ProviderRateLimits, for keyID: KeyID) async throws(RouterError) {
+        guard let wait = limits.exhaustedFor else { return }
+        try engine.throttleForProviderLimits(keyID: keyID, for: wait, now: clock.now())
+        await dispatchEffectsAndWrite()
+    }
+
     // MARK: Events
 
     /// A stream of ``RouterEvent``s from now on. Each call returns an independent stream; it keeps

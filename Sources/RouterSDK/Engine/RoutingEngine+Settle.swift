@@ -174,7 +174,7 @@ extension RoutingEngine {
     }
 
     /// Throttles or exhausts a key; a new cooldown never shortens an existing one.
-    private func extendCooldown(slot: Int32, until: Timestamp, exhausted: Bool, reason: TransitionReason, detail: String?, now: Timestamp) {
+    func extendCooldown(slot: Int32, until: Timestamp, exhausted: Bool, reason: TransitionReason, detail: String?, now: Timestamp) {
         let current = keys[Int(slot)].state
         switch current {
         case .invalid, .disabled:
@@ -220,5 +220,15 @@ extension RoutingEngine {
         let ms = remaining * interval * windowMs / (windowMs - interval * limit)
         guard ms < Int128(Int64.max / 2_000_000) else { return nil }
         return Timestamp(nanosecondsSinceEpoch: (nowMs + Int64(ms)) * 1_000_000)
+    }
+}
+
+extension RoutingEngine {
+    /// Throttles a key the provider says has no capacity left (its rate-limit headers report zero
+    /// remaining), until the provider's reset, so the next request goes elsewhere instead of
+    /// earning a 429. Never shortens an existing cooldown.
+    func throttleForProviderLimits(keyID: KeyID, for wait: Duration, now: Timestamp) throws(RouterError) {
+        let slot = try slot(of: keyID)
+        extendCooldown(slot: slot, until: now + max(wait, .milliseconds(1)), exhausted: false, reason: .rateLimited, detail: "provider reports no capacity left", now: now)
     }
 }

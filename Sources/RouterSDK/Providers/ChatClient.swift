@@ -1,0 +1,313 @@
+import Synchronization
+
+/// Sends chat requests to the providers through a ``Router``'s pool of keys: routes, encodes
+/// the request in the provider's wire format, calls it over a ``Transport``, decodes the answer,
+/// settles the real usage and cost, fails over across keys on retryable errors, and moves down a
+/// fallback chain of models when a model cannot serve the request.
+///
+/// ```swift
+/// let client = ChatClient(router: router, transport: HTTPClientTransport.shared)
+/// let reply = try await client.chat(ChatRequest(model: "gpt-4o-mini", messages: [.user("Hello")]))
+/// print(reply.text, reply.usage, reply.cost)
+/// ```
+///
+/// - Failover: a retryable ``ProviderError`` (rate limited, quota, auth, overloaded/5xx,
+///   timeout, connection, malformed answer) releases the key with its failure (throttling,
+///   exhausting or invalidating it) and the next key is tried, up to
+///   ``Configuration/maxAttemptsPerModel`` per model.
+/// - Fallback: model not found, content policy, context too long (then only models with a larger
+///   context window), no eligible key, or every key failing moves to the next model of
+///   ``ChatRequest/fallbacks`` (or ``Configuration/fallbacks``).
+/// - Bounded by ``ChatRequest/deadline``; cancelling the calling task cancels the HTTP request.
+/// - Rate-limit headers of every answer go to ``Router/observe(_:for:)``.
+public struct ChatClient: Sendable {
+    /// Client-wide settings.
+    public struct Configuration: Sendable {
+        /// Fallback models for requests that name none.
+        public var fallbacks: [String]
+        /// Keys tried per model before moving down the fallback chain (≥ 1).
+        public var maxAttemptsPerModel: Int
+        /// Output tokens reserved and requested when a request sets no ``ChatRequest/maxTokens``.
+        public var defaultMaxTokens: Int
+        /// The largest response body read (bytes); larger answers are `responseTooLarge`.
+        public var maxResponseBytes: Int
+        /// How long one HTTP call may take.
+        public var requestTimeout: Duration
+        /// When every key is cooling down, wait for the first to come back (within the deadline).
+        public var waitForCooldown: Bool
+
+        /// Creates a configuration.
+        public init(
+            fallbacks: [String] = [], maxAttemptsPerModel: Int = 3, defaultMaxTokens: Int = 1_024,
+            maxResponseBytes: Int = 8 << 20, requestTimeout: Duration = .seconds(120), waitForCooldown: Bool = false
+        ) {
+            self.fallbacks = fallbacks
+            self.maxAttemptsPerModel = maxAttemptsPerModel
+            self.defaultMaxTokens = defaultMaxTokens
+            self.maxResponseBytes = maxResponseBytes
+            self.requestTimeout = requestTimeout
+            self.waitForCooldown = waitForCooldown
+        }
+    }
+
+    /// The router whose keys, limits and budgets apply.
+    public let router: Router
+    /// How requests are sent.
+    public let transport: any Transport
+    /// Settings.
+    public var configuration: Configuration
+
+    /// Creates a client.
+    public init(router: Router, transport: any Transport, configuration: Configuration = Configuration()) {
+        self.router = router
+        self.transport = transport
+        self.configuration = configuration
+    }
+
+    // MARK: Complete answers
+
+    /// Sends `request` and returns the whole answer.
+    ///
+    /// - Throws: ``ProviderError`` (the last provider failure when no key or fallback is left),
+    ///   ``RouterError`` (`noEligibleKey`, `attemptsExhausted`, `budgetExceeded`,
+    ///   `deadlineExceeded`, `invalidArgument`, `unknownModel`), `CancellationError`.
+    public func chat(_ request: ChatRequest) async throws -> ChatResponse {
+        var plan = try await Plan(request, configuration: configuration, router: router)
+        let attempts = Counter()
+        var lastError: (any Error)?
+        for model in plan.chain {
+            guard plan.allows(model) else { continue }
+            let client = self
+            let current = plan
+            let route = plan.routeRequest(for: model)
+            do {
+                let result = try await router.executeSettled(
+                    route, options: ExecuteOptions(maxAttempts: configuration.maxAttemptsPerModel, waitForCooldown: configuration.waitForCooldown)
+                ) { lease in
+                    attempts.increment()
+                    do {
+                        return try await client.call(lease: lease, plan: current)
+                    } catch let error as ProviderError {
+                        attempts.record(error)
+                        throw error
+                    }
+                }
+                let reply = result.output
+                return ChatResponse(
+                    text: reply.text, toolCalls: reply.toolCalls, finishReason: reply.finishReason, usage: reply.usage,
+                    cost: result.event.cost, model: result.event.model, keyID: result.event.keyID, attempts: attempts.value)
+            } catch {
+                guard plan.shouldFallBack(after: error, from: model) else { throw error }
+                lastError = error
+            }
+        }
+        // When keys ran out after provider failures, the last provider error says more than
+        // "attempts exhausted".
+        if let error = lastError as? RouterError, error.code == .attemptsExhausted, let last = attempts.lastError { throw last }
+        throw lastError ?? RouterError(.noEligibleKey, "no model of the fallback chain can take the request")
+    }
+
+    /// One call with one lease: the operation `execute` runs.
+    private func call(lease: Lease, plan: Plan) async throws -> Completion<DecodedReply> {
+        let (adapter, httpRequest) = try plan.httpRequest(for: lease, stream: false)
+        let started = ContinuousClock.now
+        let response = try await send(httpRequest, lease: lease)
+        try? await router.observe(adapter.rateLimits(from: response.headers), for: lease.keyID)
+        let body: [UInt8]
+        do {
+            body = try await response.collect(limit: configuration.maxResponseBytes)
+        } catch let error as ProviderError {
+            throw plan.attributed(error, lease)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw plan.attributed(ProviderError(.connection, status: response.status, message: "the response body broke off: \(error)"), lease)
+        }
+        guard (200..<300).contains(response.status) else {
+            throw plan.attributed(adapter.classify(status: response.status, headers: response.headers, body: body), lease)
+        }
+        do {
+            var reply = try adapter.decodeReply(body)
+            reply.usage.latency = ContinuousClock.now - started
+            return Completion(reply, usage: reply.usage)
+        } catch {
+            throw plan.attributed(error, lease)
+        }
+    }
+
+    /// Sends, turning transport failures into provider errors that fail over.
+    private func send(_ request: TransportRequest, lease: Lease) async throws -> TransportResponse {
+        do {
+            return try await transport.send(request)
+        } catch let error as TransportError {
+            let kind: ProviderError.Kind = error.kind == .timeout ? .timeout : .connection
+            throw ProviderError(kind, message: error.message, model: lease.model, keyID: lease.keyID)
+        }
+    }
+
+    // MARK: Streams
+
+    /// Sends `request` and streams the answer as it is generated.
+    ///
+    /// The stream starts with ``ChatStreamEvent/started(model:keyID:)``, carries text and whole
+    /// tool calls, and ends with ``ChatStreamEvent/finished(_:usage:cost:)`` once the usage is
+    /// settled. Failover and fallback happen only before the first byte of an answer; a stream
+    /// that breaks later ends with an error after the tokens it used are charged. Ending
+    /// iteration early (or cancelling the consuming task) cancels the HTTP request and releases
+    /// the lease, charging the tokens used so far.
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<ChatStreamEvent, any Error>.makeStream()
+        let task = Task {
+            do {
+                try await runStream(request, continuation)
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    private func runStream(_ request: ChatRequest, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws {
+        var plan = try await Plan(request, configuration: configuration, router: router)
+        var lastError: (any Error)?
+        for model in plan.chain {
+            guard plan.allows(model) else { continue }
+            var route = plan.routeRequest(for: model)
+            var attempt = 0
+            var lastFailure: ProviderFailure?
+            while attempt < configuration.maxAttemptsPerModel {
+                try Task.checkCancellation()
+                let lease: Lease
+                do {
+                    lease = try await router.route(route)
+                } catch {
+                    lastError = lastFailure.map { RouterError(.attemptsExhausted, "no further key after \(attempt) attempt(s): \(error.message)", lastFailure: $0) } ?? error
+                    break
+                }
+                attempt += 1
+                do {
+                    try await streamOnce(lease: lease, plan: plan, output)
+                    return
+                } catch let error as ProviderError where error.failure.isRetryable && !error.streamStarted {
+                    lastFailure = error.failure
+                    lastError = error
+                    route.excludedKeys.insert(lease.keyID)
+                } catch {
+                    guard plan.shouldFallBack(after: error, from: model) else { throw error }
+                    lastError = error
+                    break
+                }
+            }
+            if let error = lastError, !plan.shouldFallBack(after: error, from: model) { throw error }
+        }
+        throw lastError ?? RouterError(.noEligibleKey, "no model of the fallback chain can take the request")
+    }
+
+    /// Streams one call on one lease, settling or releasing it exactly once.
+    private func streamOnce(
+        lease: Lease, plan: Plan, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation
+    ) async throws {
+        var progress = StreamProgress(estimatedInput: plan.estimatedInput)
+        do {
+            let (adapter, httpRequest) = try plan.httpRequest(for: lease, stream: true)
+            let started = ContinuousClock.now
+            let response = try await send(httpRequest, lease: lease)
+            try? await router.observe(adapter.rateLimits(from: response.headers), for: lease.keyID)
+            guard (200..<300).contains(response.status) else {
+                let body = try await response.collect(limit: configuration.maxResponseBytes)
+                throw adapter.classify(status: response.status, headers: response.headers, body: body)
+            }
+            var parser = ServerSentEventParser(maxLineBytes: configuration.maxResponseBytes)
+            var decoder = adapter.makeStreamDecoder()
+            var received = 0
+            output.yield(.started(model: lease.model, keyID: lease.keyID))
+            progress.started = true
+            reading: for try await chunk in response.body {
+                received += chunk.count
+                guard received <= configuration.maxResponseBytes else {
+                    throw ProviderError(.responseTooLarge, status: response.status, message: "the stream passed the \(configuration.maxResponseBytes)-byte limit")
+                }
+                for event in try parser.feed(chunk) {
+                    for piece in try decoder.decode(event) {
+                        if progress.apply(piece, to: output) { break reading }
+                    }
+                }
+            }
+            try Task.checkCancellation()
+            guard progress.ended else {
+                throw ProviderError(.malformedResponse, status: response.status, message: "the stream ended before its final event (truncated)")
+            }
+            for piece in decoder.finish() { _ = progress.apply(piece, to: output) }
+            var usage = progress.usage
+            usage.latency = ContinuousClock.now - started
+            let event = try await router.settle(lease, usage: usage)
+            output.yield(.finished(progress.finishReason ?? .other, usage: usage, cost: event.cost))
+        } catch is CancellationError {
+            _ = try? await router.release(lease, failure: .cancelled, usage: progress.started ? progress.usage : nil)
+            throw CancellationError()
+        } catch let error as RouterError {
+            throw error  // the settle itself failed; the lease is no longer active
+        } catch {
+            var failure = error as? ProviderError ?? ProviderError(.connection, message: "the stream broke off: \(error)")
+            failure = plan.attributed(failure, lease)
+            failure.streamStarted = progress.started && progress.yieldedContent
+            failure.partialUsage = progress.started ? progress.usage : nil
+            _ = try? await router.release(lease, failure: failure.failure, usage: failure.partialUsage)
+            throw failure
+        }
+    }
+}
+
+/// What a stream has produced so far.
+private struct StreamProgress {
+    let estimatedInput: Int
+    var started = false
+    var yieldedContent = false
+    var ended = false
+    var finishReason: FinishReason?
+    var reportedInput: Int?
+    var reportedOutput: Int?
+    var text = ""
+
+    init(estimatedInput: Int) { self.estimatedInput = estimatedInput }
+
+    /// The usage to charge: what the provider reported, else the estimate (the input estimate,
+    /// and the text received so far for output).
+    var usage: Usage {
+        Usage(inputTokens: reportedInput ?? estimatedInput, outputTokens: reportedOutput ?? TokenEstimator.tokens(in: text))
+    }
+
+    /// Applies a piece; returns `true` once the stream's terminal event arrived.
+    mutating func apply(_ piece: StreamPiece, to output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) -> Bool {
+        switch piece {
+        case .text(let fragment):
+            text += fragment
+            yieldedContent = true
+            output.yield(.text(fragment))
+        case .toolCall(let call):
+            yieldedContent = true
+            output.yield(.toolCall(call))
+        case .finish(let reason):
+            finishReason = reason
+        case .usage(let input, let output):
+            if let input { reportedInput = input }
+            if let output { reportedOutput = output }
+        case .end:
+            ended = true
+            return true
+        }
+        return false
+    }
+}
+
+/// Counts attempts across the `@Sendable` operations of one request, and keeps the last
+/// provider error they threw.
+private final class Counter: Sendable {
+    private let state = Mutex<(count: Int, last: ProviderError?)>((0, nil))
+    func increment() { state.withLock { $0.count += 1 } }
+    func record(_ error: ProviderError) { state.withLock { $0.last = error } }
+    var value: Int { state.withLock { $0.count } }
+    var lastError: ProviderError? { state.withLock { $0.last } }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+public import RouterSDK
+import Synchronization
+
+/// A fake provider HTTP server on 127.0.0.1 that speaks the OpenAI chat completions, Anthropic
+/// messages and Gemini `generateContent` formats (streaming included), with scripted behaviour
+/// per key, so apps can test their RouterSDK use over real HTTP.
+///
+/// ```swift
+/// let server = try await FakeProviderServer.start()
+/// router.setProvider(server.provider(.openai))            // point "openai" at the fake
+/// server.script(secret: "sk-a", [.rateLimited(retryAfterSeconds: 30), .reply(FakeReply(text: "Hi"))])
+/// ...
+/// await server.shutdown()
+/// ```
+///
+/// Paths: `/openai/v1/chat/completions`, `/anthropic/v1/messages`,
+/// `/gemini/v1beta/models/{model}:generateContent` and `:streamGenerateContent?alt=sse`. The key
+/// is read from the header each provider uses. A key without a script answers
+/// ``defaultReply``. Every request is recorded (``requests``) so tests can check encoding on the
+/// server side.
+public final class FakeProviderServer: Sendable {
+    /// One request the server received.
+    public struct Request: Sendable, Hashable {
+        /// `POST`, usually.
+        public var method: String
+        /// The path and query.
+        public var path: String
+        /// Header fields (names lowercased), in order.
+        public var headers: [String: String]
+        /// The body.
+        public var body: [UInt8]
+        /// The key it carried.
+        public var secret: String
+
+        /// The body as JSON.
+        public var json: JSONValue? { JSONValue(parsing: body) }
+    }
+
+    /// The loopback port.
+    public let port: Int
+    private let shared: Shared
+    private let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    private let accepting: Task<Void, Never>
+
+    private init(port: Int, shared: Shared, server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>, accepting: Task<Void, Never>) {
+        self.port = port
+        self.shared = shared
+        self.server = server
+        self.accepting = accepting
+    }
+
+    /// Starts a server on a free loopback port.
+    public static func start() async throws -> FakeProviderServer {
+        let shared = Shared()
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let accepting = Task {
+            _ = try? await server.executeThenClose { connections in
+                await withDiscardingTaskGroup { group in
+                    do {
+                        for try await connection in connections {
+                            group.addTask { await shared.serve(connection) }
+                        }
+                    } catch {
+                        group.cancelAll()
+                    }
+                }
+            }
+        }
+        return FakeProviderServer(port: server.channel.localAddress?.port ?? 0, shared: shared, server: server, accepting: accepting)
+    }
+
+    /// Stops accepting and closes every connection.
+    public func shutdown() async {
+        try? await server.channel.close()
+        accepting.cancel()
+        await accepting.value
+    }
+
+    /// The base URL of one format's API on this server.
+    public func baseURL(_ format: ProviderInfo.WireFormat) -> String {
+        switch format {
+        case .openAIChat: "http://127.0.0.1:\(port)/openai/v1"
+        case .anthropicMessages: "http://127.0.0.1:\(port)/anthropic/v1"
+        case .geminiGenerateContent: "http://127.0.0.1:\(port)/gemini/v1beta"
+        }
+    }
+
+    /// `provider`'s catalog entry pointed at this server (pass to `Router.setProvider`).
+    public func provider(_ provider: ProviderInfo) -> ProviderInfo {
+        var info = provider
+        info.baseURL = baseURL(provider.wireFormat)
+        return info
+    }
+
+    /// Queues answers for requests carrying `secret`, in order; when they run out the key gets
+    /// ``defaultReply``.
+    public func script(secret: String, _ responses: [FakeProviderResponse]) {
+        shared.state.withLock { $0.scripts[secret, default: []] += responses }
+    }
+
+    /// The answer for keys without a script.
+    public var defaultReply: FakeReply {
+        get { shared.state.withLock { $0.defaultReply } }
+        set { shared.state.withLock { $0.defaultReply = newValue } }
+    }
+
+    /// Every request received, oldest first.
+    public var requests: [Request] { shared.state.withLock { $0.requests } }
+
+    /// Requests answered with ``FakeProviderResponse/hang`` whose client went away.
+    public var abandonedRequests: Int { shared.state.withLock { $0.abandoned } }
+}
+
+/// The state connections share.
+private final class Shared: Sendable {
+    struct State {
+        var scripts: [String: [FakeProviderResponse]] = [:]
+        var requests: [FakeProviderServer.Request] = []
+        var defaultReply = FakeReply(text: "Hello from the fake provider.")
+        var abandoned = 0
+    }
+
+    let state = Mutex(State())
+
+    func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        try? await connection.executeThenClose { inbound, outbound in
+            var head: HTTPRequestHead?
+            var body: [UInt8] = []
+            var hanging = 0
+            defer { if hanging > 0 { state.withLock { $0.abandoned += hanging } } }
+            for try await part in inbound {
+                switch part {
+                case .head(let value):
+                    head = value
+                    body.removeAll()
+                case .body(let buffer):
+                    body += buffer.readableBytesView
+                case .end:
+                    guard let head else { continue }
+                    guard try await respond(to: head, body: body, outbound) else {
+                        hanging += 1
+                        continue
+                    }
+                }
+            }
+        }
+    }
+
+    /// Answers one request; returns `false` when scripted to hang.
+    private func respond(to head: HTTPRequestHead, body: [UInt8], _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws -> Bool {
+        var headers: [String: String] = [:]
+        for header in head.headers { headers[header.name.lowercased()] = header.value }
+        let path = head.uri
+        guard let format = FakeWireFormat(path: path) else {
+            try await write(status: 404, body: Array(#"{"error":"unknown path"}"#.utf8), to: outbound)
+            return true
+        }
+        let secret = format.secret { headers[$0] }
+        let request = FakeProviderServer.Request(method: head.method.rawValue, path: path, headers: headers, body: body, secret: secret)
+        let json = request.json
+        let stream = json?["stream"] == .bool(true) || path.contains(":streamGenerateContent")
+        let model = json?["model"]?.string ?? path.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) } ?? "model"
+        let response = state.withLock { state -> FakeProviderResponse in
+            state.requests.append(request)
+            if var queue = state.scripts[secret], !queue.isEmpty {
+                let next = queue.removeFirst()
+                state.scripts[secret] = queue
+                return next
+            }
+            return .reply(state.defaultReply)
+        }
+        let json200: [String: String] = ["content-type": "application/json"]
+        let sse: [String: String] = ["content-type": "text/event-stream", "cache-control": "no-cache"]
+        switch response {
+        case .reply(let reply):
+            if reply.latency > .zero { try await Task.sleep(for: reply.latency) }
+            if stream {
+                try await writeStream(format.events(reply, model: model), headers: sse.merging(reply.headers) { $1 }, to: outbound)
+            } else {
+                try await write(status: 200, headers: json200.merging(reply.headers) { $1 }, body: format.body(reply, model: model).jsonBytes, to: outbound)
+            }
+        case .rateLimited(let seconds, let extra):
+            var fields = json200.merging(extra) { $1 }
+            if let seconds { fields["retry-after"] = String(seconds) }
+            try await write(status: 429, headers: fields, body: format.rateLimitedBody(retryAfterSeconds: seconds).jsonBytes, to: outbound)
+        case .error(let status, let text, let extra):
+            try await write(status: status, headers: json200.merging(extra) { $1 }, body: Array(text.utf8), to: outbound)
+        case .malformedJSON:
+            if stream {
+                try await writeStream(["data: {this is not json\n\n"], headers: sse, to: outbound)
+            } else {
+                try await write(status: 200, headers: json200, body: Array(#"{"choices": [{"message": "#.utf8), to: outbound)
+            }
+        case .truncatedStream(let text):
+            if stream {
+                try await writeStream(format.events(FakeReply(text: text), model: model, complete: false), headers: sse, to: outbound)
+            } else {
+                let whole = format.body(FakeReply(text: text), model: model).jsonBytes
+                try await write(status: 200, headers: json200, body: Array(whole.prefix(whole.count / 2)), to: outbound)
+            }
+        case .brokenStream(let text):
+            try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: HTTPHeaders(Array(sse)))))
+            for block in format.events(FakeReply(text: text), model: model, complete: false) {
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(string: block))))
+            }
+            throw CancellationError()  // closes the connection without ending the body
+        case .huge(let bytes):
+            var head = HTTPHeaders(Array(stream ? sse : json200))
+            head.add(name: "content-length", value: String(bytes))
+            try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: head)))
+            let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1_024)
+            var left = bytes
+            while left > 0 {
+                try await outbound.write(.body(.byteBuffer(chunk.getSlice(at: 0, length: min(left, chunk.readableBytes))!)))
+                left -= min(left, chunk.readableBytes)
+            }
+            try await outbound.write(.end(nil))
+        case .nonUTF8:
+            let bytes: [UInt8] = [0xFF, 0xFE, 0xC3, 0x28, 0x80]
+            if stream {
+                try await writeStream([], raw: Array("data: ".utf8) + bytes + Array("\n\n".utf8), headers: sse, to: outbound)
+            } else {
+                try await write(status: 200, headers: json200, body: bytes, to: outbound)
+            }
+        case .hang:
+            return false
+        }
+        return true
+    }
+
+    private func write(status: Int, headers: [String: String] = [:], body: [UInt8], to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+        var fields = HTTPHeaders(Array(headers))
+        fields.replaceOrAdd(name: "content-length", value: String(body.count))
+        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: fields)))
+        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+        try await outbound.write(.end(nil))
+    }
+
+    /// Writes a chunked event stream, one write per event (or `raw` bytes instead of the events).
+    private func writeStream(_ events: [String], raw: [UInt8]? = nil, headers: [String: String], to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: HTTPHeaders(Array(headers)))))
+        if let raw {
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: raw))))
+        } else {
+            for event in events { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: event)))) }
+        }
+        try await outbound.write(.end(nil))
+    }
+}

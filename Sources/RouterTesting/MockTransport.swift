@@ -1,0 +1,28 @@
+public import RouterSDK
+import Synchronization
+
+/// A ``RouterSDK/Transport`` that answers in-process from a closure and records every request,
+/// for unit tests of code that uses a ``RouterSDK/ChatClient`` (no sockets, no sleeping).
+///
+/// ```swift
+/// let transport = MockTransport { request in
+///     TransportResponse(status: 200, body: Array(#"{"choices":[…],"usage":{…}}"#.utf8))
+/// }
+/// ```
+public final class MockTransport: Transport {
+    private let respond: @Sendable (TransportRequest) async throws -> TransportResponse
+    private let recorded = Mutex<[TransportRequest]>([])
+
+    /// Creates a transport answering with `respond`.
+    public init(_ respond: @escaping @Sendable (TransportRequest) async throws -> TransportResponse) {
+        self.respond = respond
+    }
+
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        recorded.withLock { $0.append(request) }
+        return try await respond(request)
+    }
+
+    /// Every request sent so far, oldest first.
+    public var requests: [TransportRequest] { recorded.withLock { $0 } }
+}

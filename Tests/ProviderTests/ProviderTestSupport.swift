@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import RouterHTTPClient
+import RouterSDK
+import RouterTesting
+import Testing
+
+let quietLogger = Logger(label: "provider-tests") { _ in SwiftLogNoOpLogHandler() }
+let providerMasterKey = try! MasterKey(id: "provider-tests", bytes: Array(repeating: UInt8(9), count: 32))
+
+/// The three wire formats, each with the provider and model the tests use for it.
+enum Format: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case openai, anthropic, gemini
+
+    var provider: ProviderID { ProviderID(rawValue) }
+    var model: String {
+        switch self {
+        case .openai: "small"
+        case .anthropic: "claude"
+        case .gemini: "gemini-small"
+        }
+    }
+    var wireFormat: ProviderInfo.WireFormat {
+        switch self {
+        case .openai: .openAIChat
+        case .anthropic: .anthropicMessages
+        case .gemini: .geminiGenerateContent
+        }
+    }
+    var testDescription: String { rawValue }
+
+    /// The header that carries the key, and its value for `secret`.
+    func authHeader(_ secret: String) -> (String, String) {
+        switch self {
+        case .openai: ("authorization", "Bearer \(secret)")
+        case .anthropic: ("x-api-key", secret)
+        case .gemini: ("x-goog-api-key", secret)
+        }
+    }
+}
+
+/// Round prices so costs are exact: `small` costs 1,000 nanodollars per input token and 2,000 per
+/// output token.
+func providerCatalog(server: FakeProviderServer) throws -> ModelCatalog {
+    var catalog = ModelCatalog()
+    for format in Format.allCases {
+        catalog.setProvider(server.provider(ProviderInfo(id: format.provider, displayName: format.rawValue, wireFormat: format.wireFormat, baseURL: "unused")))
+    }
+    func price(_ input: String, _ output: String) -> ModelPrice {
+        ModelPrice(inputPerMillion: Money(decimal: input)!, outputPerMillion: Money(decimal: output)!)
+    }
+    try catalog.setModel(ModelInfo(ref: ModelRef(provider: .openai, name: "small"), price: price("1", "2"), contextWindow: 1_000, maxOutputTokens: 4_000))
+    try catalog.setModel(ModelInfo(ref: ModelRef(provider: .openai, name: "large"), price: price("10", "30"), contextWindow: 100_000, maxOutputTokens: 4_000))
+    try catalog.setModel(ModelInfo(ref: ModelRef(provider: .anthropic, name: "claude"), price: price("3", "15"), contextWindow: 1_000, maxOutputTokens: 4_000))
+    try catalog.setModel(ModelInfo(ref: ModelRef(provider: .gemini, name: "gemini-small"), price: price("0.5", "1.5"), contextWindow: 1_000, maxOutputTokens: 4_000))
+    return catalog
+}
+
+/// A fake provider server, a router with keys on it, and a client over real HTTP.
+struct ProviderFixture {
+    let server: FakeProviderServer
+    let router: Router
+    let clock: ManualClock
+    let client: ChatClient
+
+    /// The secret of key `id`.
+    static func secret(_ id: String) -> String { "sk-test-\(id)-0123456789" }
+
+    func price(_ format: Format) async -> ModelPrice {
+        await router.catalog.models[ModelRef(provider: format.provider, name: format.model)]!.price
+    }
+}
+
+/// Runs `body` with a fresh fake server and router; `keys` are (id, format) pairs whose secrets
+/// are ``ProviderFixture/secret(_:)``.
+func withProviders(
+    keys: [(String, Format)], configuration: ChatClient.Configuration = ChatClient.Configuration(maxResponseBytes: 1 << 20),
+    extraModels: [String: [String]] = [:], _ body: (ProviderFixture) async throws -> Void
+) async throws {
+    let server = try await FakeProviderServer.start()
+    let clock = ManualClock()
+    let router = try Router(configuration: RouterConfiguration(strategy: .priority, masterKey: providerMasterKey), catalog: providerCatalog(server: server), clock: clock, logger: quietLogger)
+    for (id, format) in keys {
+        let models = [format.model] + (extraModels[id] ?? [])
+        try await router.register(APIKey(id: KeyID(id), provider: format.provider, secret: Secret(ProviderFixture.secret(id)), models: Set(models)))
+    }
+    let fixture = ProviderFixture(server: server, router: router, clock: clock, client: ChatClient(router: router, transport: HTTPClientTransport.shared, configuration: configuration))
+    do {
+        try await body(fixture)
+    } catch {
+        await server.shutdown()
+        try? await router.shutdown()
+        throw error
+    }
+    await server.shutdown()
+    try await router.shutdown()
+}
+
+/// Waits (on real I/O, bounded) until `condition` holds.
+func eventually(_ what: String, _ condition: () async -> Bool) async throws {
+    for _ in 0..<1_000 {
+        if await condition() { return }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    Issue.record("timed out waiting until \(what)")
+}
+
+/// Collects a stream's events, or the error that ended it.
+func collect(_ stream: AsyncThrowingStream<ChatStreamEvent, any Error>) async -> (events: [ChatStreamEvent], error: (any Error)?) {
+    var events: [ChatStreamEvent] = []
+    do {
+        for try await event in stream { events.append(event) }
+        return (events, nil)
+    } catch {
+        return (events, error)
+    }
+}
+
+extension [ChatStreamEvent] {
+    var text: String { compactMap { if case .text(let text) = $0 { text } else { nil } }.joined() }
+    var toolCalls: [ToolCall] { compactMap { if case .toolCall(let call) = $0 { call } else { nil } } }
+}
