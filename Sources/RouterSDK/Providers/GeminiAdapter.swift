@@ -144,8 +144,11 @@ struct GeminiAdapter: ProviderAdapter {
         }
         switch error["status"]?.string {
         case "RESOURCE_EXHAUSTED":
-            if lowered.contains("billing") || lowered.contains("credit") {
-                return ProviderError(.quotaExhausted, status: status, message: message)
+            // Gemini says "exceeded your current quota … billing details" for per-minute limits
+            // too; only a per-day quota violation means the key is out for the day.
+            let quotaIDs = details.flatMap { $0["violations"]?.array ?? [] }.compactMap { $0["quotaId"]?.string }
+            if quotaIDs.contains(where: { $0.contains("PerDay") }) {
+                return ProviderError(.quotaExhausted, status: status, message: message, retryAfter: retryAfter)
             }
             return ProviderError(.rateLimited, status: status, message: message, retryAfter: retryAfter)
         case "UNAUTHENTICATED", "PERMISSION_DENIED": return ProviderError(.authInvalid, status: status, message: message)
