@@ -29,6 +29,19 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "ChatBenchmarks",
+            dependencies: [
+                .product(name: "RouterSDK", package: rootPackage),
+                .product(name: "RouterTesting", package: rootPackage),
+                .product(name: "RouterHTTPClient", package: rootPackage),
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ChatBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "StoreBenchmarks",
             dependencies: [
                 .product(name: "RouterSDK", package: rootPackage),
