@@ -112,7 +112,7 @@ public struct ChatClient: Sendable {
         let (adapter, httpRequest) = try plan.httpRequest(for: lease, stream: false)
         let started = ContinuousClock.now
         let response = try await send(httpRequest, lease: lease)
-        try? await router.observe(adapter.rateLimits(from: response.headers), for: lease.keyID)
+        await observe(adapter.rateLimits(from: response.headers), lease)
         let body: [UInt8]
         do {
             body = try await response.collect(limit: configuration.maxResponseBytes)
@@ -133,6 +133,12 @@ public struct ChatClient: Sendable {
         } catch {
             throw plan.attributed(error, lease)
         }
+    }
+
+    /// Hands what the rate-limit headers say to the router when they say a key has nothing left.
+    private func observe(_ limits: ProviderRateLimits, _ lease: Lease) async {
+        guard limits.exhaustedFor != nil else { return }
+        try? await router.observe(limits, for: lease.keyID)
     }
 
     /// Sends, turning transport failures into provider errors that fail over.
@@ -210,11 +216,12 @@ public struct ChatClient: Sendable {
         lease: Lease, plan: Plan, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation
     ) async throws {
         var progress = StreamProgress(estimatedInput: plan.estimatedInput)
+        var settled = false
         do {
             let (adapter, httpRequest) = try plan.httpRequest(for: lease, stream: true)
             let started = ContinuousClock.now
             let response = try await send(httpRequest, lease: lease)
-            try? await router.observe(adapter.rateLimits(from: response.headers), for: lease.keyID)
+            await observe(adapter.rateLimits(from: response.headers), lease)
             guard (200..<300).contains(response.status) else {
                 let body = try await response.collect(limit: configuration.maxResponseBytes)
                 throw adapter.classify(status: response.status, headers: response.headers, body: body)
@@ -242,13 +249,17 @@ public struct ChatClient: Sendable {
             for piece in decoder.finish() { _ = progress.apply(piece, to: output) }
             var usage = progress.usage
             usage.latency = ContinuousClock.now - started
+            settled = true
             let event = try await router.settle(lease, usage: usage)
             output.yield(.finished(progress.finishReason ?? .other, usage: usage, cost: event.cost))
         } catch is CancellationError {
             _ = try? await router.release(lease, failure: .cancelled, usage: progress.started ? progress.usage : nil)
             throw CancellationError()
         } catch let error as RouterError {
-            throw error  // the settle itself failed; the lease is no longer active
+            // Before the settle (no provider info for the lease's provider) the lease is still
+            // held; after it, the settle itself failed and the lease is no longer active.
+            if !settled { _ = try? await router.release(lease, failure: .rejected(status: 0, reason: error.code.description)) }
+            throw error
         } catch {
             var failure = error as? ProviderError ?? ProviderError(.connection, message: "the stream broke off: \(error)")
             failure = plan.attributed(failure, lease)

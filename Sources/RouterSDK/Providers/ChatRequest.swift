@@ -201,7 +201,8 @@ public struct ChatResponse: Sendable, Hashable {
 
 /// One event of a streamed reply.
 public enum ChatStreamEvent: Sendable, Hashable {
-    /// The call started on this key and model (once, before any text).
+    /// The call started on this key and model, before any text. It comes again if that call
+    /// fails before any content and another key or model is tried.
     case started(model: ModelRef, keyID: KeyID)
     /// More reply text.
     case text(String)
