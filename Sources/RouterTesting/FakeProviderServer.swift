@@ -215,6 +215,9 @@ private final class Shared: Sendable {
             for block in format.events(FakeReply(text: text), model: model, complete: false) {
                 try await outbound.write(.body(.byteBuffer(ByteBuffer(string: block))))
             }
+            // Give the written events time to reach the client before the connection drops
+            // (closing at once may discard writes still queued in the channel).
+            try await Task.sleep(for: .milliseconds(100))
             throw CancellationError()  // closes the connection without ending the body
         case .huge(let bytes):
             var head = HTTPHeaders(Array(stream ? sse : json200))

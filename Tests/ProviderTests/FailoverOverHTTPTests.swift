@@ -180,3 +180,34 @@ import Testing
         }
     }
 }
+
+/// Deadlines on the router's (manual) clock bound calls and streams.
+@Suite struct DeadlineOverHTTPTests {
+    @Test func aStreamStillRunningAtTheDeadlineIsCancelledAndReleased() async throws {
+        try await withProviders(keys: [("k", .openai)]) { fixture in
+            try await fixture.router.setBudget(Budget(id: "all", period: .day, limit: Money(dollars: 10)))
+            fixture.server.script(secret: ProviderFixture.secret("k"), [.hang])
+            let deadline = fixture.clock.now() + .seconds(5)
+            let stream = fixture.client.stream(ChatRequest(model: "small", messages: [.user("Hello?")], deadline: deadline))
+            let consumer = Task { await collect(stream) }
+            try await eventually("the server has the request") { fixture.server.requests.count == 1 }
+            fixture.clock.advance(by: .seconds(5))
+            let (_, error) = await consumer.value
+            #expect((error as? RouterError)?.code == .deadlineExceeded)
+            try await eventually("the server saw the client go away") { fixture.server.abandonedRequests == 1 }
+            #expect(try await fixture.router.quota(of: "k").inFlight == 0)
+            #expect(try await fixture.router.budgetStatus("all").reserved == .zero)
+        }
+    }
+
+    @Test func noAttemptStartsAfterTheDeadline() async throws {
+        try await withProviders(keys: [("k", .openai)]) { fixture in
+            let past = fixture.clock.now()
+            fixture.clock.advance(by: .seconds(1))
+            let (_, error) = await collect(fixture.client.stream(ChatRequest(model: "small", messages: [.user("Hello?")], deadline: past)))
+            #expect((error as? RouterError)?.code == .deadlineExceeded)
+            await #expect(throws: RouterError.self) { try await fixture.client.chat(ChatRequest(model: "small", messages: [.user("Hello?")], deadline: past)) }
+            #expect(fixture.server.requests.isEmpty)
+        }
+    }
+}

@@ -18,7 +18,9 @@ import Synchronization
 /// - Fallback: model not found, content policy, context too long (then only models with a larger
 ///   context window), no eligible key, or every key failing moves to the next model of
 ///   ``ChatRequest/fallbacks`` (or ``Configuration/fallbacks``).
-/// - Bounded by ``ChatRequest/deadline``; cancelling the calling task cancels the HTTP request.
+/// - Bounded by ``ChatRequest/deadline`` on the router's clock (no attempt starts after it; a
+///   call or stream still running when it passes is cancelled); cancelling the calling task
+///   cancels the HTTP request.
 /// - Rate-limit headers of every answer go to ``Router/observe(_:for:)``.
 public struct ChatClient: Sendable {
     /// Client-wide settings.
@@ -185,16 +187,21 @@ public struct ChatClient: Sendable {
             var lastFailure: ProviderFailure?
             while attempt < configuration.maxAttemptsPerModel {
                 try Task.checkCancellation()
+                if let deadline = request.deadline, router.clock.now() >= deadline {
+                    throw RouterError(.deadlineExceeded, "the request's deadline passed after \(attempt) attempt(s) on \(model)", lastFailure: lastFailure)
+                }
                 let lease: Lease
                 do {
                     lease = try await router.route(route)
                 } catch {
-                    lastError = lastFailure.map { RouterError(.attemptsExhausted, "no further key after \(attempt) attempt(s): \(error.message)", lastFailure: $0) } ?? error
+                    // No other key after provider failures: the last provider error says more
+                    // (as `chat` reports it); any other routing error is what the caller gets.
+                    if lastFailure == nil || error.code != .noEligibleKey { lastError = error }
                     break
                 }
                 attempt += 1
                 do {
-                    try await streamOnce(lease: lease, plan: plan, output)
+                    try await streamOnce(lease: lease, plan: plan, deadline: request.deadline, output)
                     return
                 } catch let error as ProviderError where error.failure.isRetryable && !error.streamStarted {
                     lastFailure = error.failure
@@ -209,6 +216,33 @@ public struct ChatClient: Sendable {
             if let error = lastError, !plan.shouldFallBack(after: error, from: model) { throw error }
         }
         throw lastError ?? RouterError(.noEligibleKey, "no model of the fallback chain can take the request")
+    }
+
+    /// Streams one call, racing it against the deadline on the router's clock: when the deadline
+    /// passes first the call is cancelled (its lease released, what it used charged) and the
+    /// stream ends with `deadlineExceeded`.
+    private func streamOnce(
+        lease: Lease, plan: Plan, deadline: Timestamp?, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation
+    ) async throws {
+        guard let deadline else { return try await streamOnce(lease: lease, plan: plan, output) }
+        let clock = router.clock
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await streamOnce(lease: lease, plan: plan, output)
+                return true
+            }
+            group.addTask {
+                try await clock.sleep(until: deadline)
+                return false
+            }
+            defer { group.cancelAll() }
+            guard let finished = try await group.next() else { throw CancellationError() }
+            if !finished {
+                group.cancelAll()
+                _ = try? await group.next()  // let the call release its lease first
+                throw RouterError(.deadlineExceeded, "the request's deadline passed during the stream from \(lease.keyID)", keyID: lease.keyID)
+            }
+        }
     }
 
     /// Streams one call on one lease, settling or releasing it exactly once.
