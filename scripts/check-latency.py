@@ -51,8 +51,13 @@ def parse_markdown(text):
         elif current and line.startswith("|") and not line.startswith("|:") and "Metric" not in line:
             cells = [cell.strip() for cell in line.strip("|").split("|")]
             name = cells[0].rstrip(" *")
+            # Custom metrics get a scale suffix ("call latency (ns) (K)"): values are in thousands.
+            scale = 1
+            for suffix, multiplier in ((" (K)", 1_000), (" (M)", 1_000_000)):
+                if name.endswith(suffix):
+                    name, scale = name[: -len(suffix)], multiplier
             unit = name[name.rfind("(") + 1 : -1] if name.endswith(")") else ""
-            factor = UNITS_NS.get(unit, 1)
+            factor = UNITS_NS.get(unit, 1) * scale
             values = [int(cell.replace(",", "")) for cell in cells[1:8]]
             results[current][name] = {"p50": values[2] * factor, "p99": values[5] * factor}
     return results
