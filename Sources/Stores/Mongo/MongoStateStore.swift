@@ -19,24 +19,10 @@ import StoreSupport
 ///   is written.
 /// - Standard `mongodb://` URLs; the database is the URL's path (`routersdk` if none). When the
 ///   URL sets neither, `serverSelectionTimeoutMS` and `connectTimeoutMS` come from
-///   ``Configuration/connectTimeoutSeconds``. The password never appears in errors or logs.
+///   ``RouterSDK/ServerStoreConfiguration/connectTimeoutSeconds``. The password never appears in errors or logs.
 public final class MongoStateStore: StateStore {
     /// How to connect.
-    public struct Configuration: Sendable {
-        /// The connection URL, e.g. `mongodb://user:password@host:27017/router?replicaSet=rs0`.
-        public var url: String
-        /// Clients in the pool (≥ 1).
-        public var poolSize: Int
-        /// Seconds to wait for a server, used when the URL sets no timeouts (≥ 1).
-        public var connectTimeoutSeconds: Int
-
-        /// Creates a configuration.
-        public init(url: String, poolSize: Int = 4, connectTimeoutSeconds: Int = 5) {
-            self.url = url
-            self.poolSize = poolSize
-            self.connectTimeoutSeconds = connectTimeoutSeconds
-        }
-    }
+    public typealias Configuration = ServerStoreConfiguration
 
     private let pool: MongoConnectionPool
     private let logger: Logger
@@ -63,9 +49,7 @@ public final class MongoStateStore: StateStore {
 
     /// Opens at `schemaVersion` (tests of older schemas stop early).
     static func open(_ configuration: Configuration, schemaVersion target: Int, logger: Logger) async throws(RouterError) -> MongoStateStore {
-        guard configuration.poolSize >= 1, configuration.connectTimeoutSeconds >= 1 else {
-            throw RouterError(.invalidArgument, "pool size and connect timeout must be at least 1")
-        }
+        try configuration.validate()
         let clients = try MongoClientPool(
             url: configuration.url, size: configuration.poolSize,
             connectTimeoutMilliseconds: Int32(clamping: configuration.connectTimeoutSeconds * 1_000))

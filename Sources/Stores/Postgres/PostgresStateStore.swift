@@ -17,21 +17,7 @@ import StoreSupport
 ///   or logs.
 public final class PostgresStateStore: StateStore {
     /// How to connect.
-    public struct Configuration: Sendable {
-        /// The connection URL.
-        public var url: String
-        /// Connections in the pool (≥ 1).
-        public var poolSize: Int
-        /// Seconds to wait for a connection, used when the URL has no `connect_timeout` (≥ 1).
-        public var connectTimeoutSeconds: Int
-
-        /// Creates a configuration.
-        public init(url: String, poolSize: Int = 4, connectTimeoutSeconds: Int = 5) {
-            self.url = url
-            self.poolSize = poolSize
-            self.connectTimeoutSeconds = connectTimeoutSeconds
-        }
-    }
+    public typealias Configuration = ServerStoreConfiguration
 
     private let pool: PostgresConnectionPool
     private let logger: Logger
@@ -49,9 +35,7 @@ public final class PostgresStateStore: StateStore {
     /// - Throws: `invalidStoreURL` for a URL libpq cannot use, `storeUnreachable` when the server
     ///   does not answer within the connect timeout, `schemaTooNew`, `storeFailure`.
     public static func open(_ configuration: Configuration, logger: Logger = Logger(label: "RouterSDK.Postgres")) async throws(RouterError) -> PostgresStateStore {
-        guard configuration.poolSize >= 1, configuration.connectTimeoutSeconds >= 1 else {
-            throw RouterError(.invalidArgument, "pool size and connect timeout must be at least 1")
-        }
+        try configuration.validate()
         let url = try withConnectTimeout(configuration.url, seconds: configuration.connectTimeoutSeconds)
         let redactor = URLRedactor(url: url)
         let pool = PostgresConnectionPool(url: url, redactor: redactor, size: configuration.poolSize)
