@@ -30,13 +30,13 @@ func usageBatch(_ count: Int, startingAt lease: UInt64) -> StoreBatch {
     })
 }
 
-let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration.timeUnits = .microseconds
-
-    nonisolated(unsafe) var appendStore: SQLiteStateStore!
+/// Registers the two store benchmarks of one backend: batched usage-event writes (per event) and
+/// the atomic conditional budget increment. Each opens its own store with `open` in its setup.
+func storeBenchmarks(_ backend: String, open: @escaping @Sendable () async throws -> any StateStore) {
+    nonisolated(unsafe) var appendStore: (any StateStore)!
     nonisolated(unsafe) var nextLease: UInt64 = 0
-    Benchmark("store-sqlite-append-usage-per-event", configuration: .init(metrics: storeMetrics, scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 200, setup: {
-        appendStore = try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet)
+    Benchmark("store-\(backend)-append-usage-per-event", configuration: .init(metrics: storeMetrics, scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 200, setup: {
+        appendStore = try await open()
     })) { benchmark in
         let batch = usageBatch(benchmark.scaledIterations.count, startingAt: nextLease)
         nextLease += UInt64(batch.usage.count)
@@ -45,55 +45,25 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.stopMeasurement()
     }
 
-    nonisolated(unsafe) var spendStore: SQLiteStateStore!
-    Benchmark("store-sqlite-atomic-add-spend", configuration: .init(metrics: storeMetrics, maxDuration: .seconds(1), maxIterations: 20_000, setup: {
-        spendStore = try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet)
+    nonisolated(unsafe) var spendStore: (any StateStore)!
+    Benchmark("store-\(backend)-atomic-add-spend", configuration: .init(metrics: storeMetrics, maxDuration: .seconds(1), maxIterations: 20_000, setup: {
+        spendStore = try await open()
     })) { benchmark in
-        blackHole(try await spendStore.addSpend(Money(nanodollars: 1), to: "budget", periodStart: Timestamp(nanosecondsSinceEpoch: 0), limit: Money(dollars: 1_000_000)))
+        blackHole(try await spendStore.addSpend(Money(nanodollars: 1), to: "bench-budget", periodStart: Timestamp(nanosecondsSinceEpoch: 0), limit: Money(dollars: 1_000_000)))
     }
+}
 
-    // PostgreSQL joins when scripts/with-services.sh (scripts/check-benchmarks.sh) provides a server.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration.timeUnits = .microseconds
+
+    storeBenchmarks("sqlite") { try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet) }
+    // PostgreSQL and MongoDB (SecantusDB, the wire-compatible server) join when
+    // scripts/with-services.sh (scripts/check-benchmarks.sh) provides their servers.
     if let url = ProcessInfo.processInfo.environment["ROUTERSDK_POSTGRES_URL"], !url.isEmpty {
-        nonisolated(unsafe) var postgresAppend: PostgresStateStore!
-        nonisolated(unsafe) var postgresLease: UInt64 = 0
-        Benchmark("store-postgres-append-usage-per-event", configuration: .init(metrics: storeMetrics, scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 200, setup: {
-            postgresAppend = try await PostgresStateStore.open(.init(url: url), logger: quiet)
-        })) { benchmark in
-            let batch = usageBatch(benchmark.scaledIterations.count, startingAt: postgresLease)
-            postgresLease += UInt64(batch.usage.count)
-            benchmark.startMeasurement()
-            try await postgresAppend.append(batch)
-            benchmark.stopMeasurement()
-        }
-
-        nonisolated(unsafe) var postgresSpend: PostgresStateStore!
-        Benchmark("store-postgres-atomic-add-spend", configuration: .init(metrics: storeMetrics, maxDuration: .seconds(1), maxIterations: 20_000, setup: {
-            postgresSpend = try await PostgresStateStore.open(.init(url: url), logger: quiet)
-        })) { benchmark in
-            blackHole(try await postgresSpend.addSpend(Money(nanodollars: 1), to: "bench-budget", periodStart: Timestamp(nanosecondsSinceEpoch: 0), limit: Money(dollars: 1_000_000)))
-        }
+        storeBenchmarks("postgres") { try await PostgresStateStore.open(.init(url: url), logger: quiet) }
     }
-
-    // MongoDB (SecantusDB, the wire-compatible server scripts/with-services.sh runs) likewise.
     if let url = ProcessInfo.processInfo.environment["ROUTERSDK_MONGO_URL"], !url.isEmpty {
-        nonisolated(unsafe) var mongoAppend: MongoStateStore!
-        nonisolated(unsafe) var mongoLease: UInt64 = 0
-        Benchmark("store-mongo-append-usage-per-event", configuration: .init(metrics: storeMetrics, scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 200, setup: {
-            mongoAppend = try await MongoStateStore.open(.init(url: url), logger: quiet)
-        })) { benchmark in
-            let batch = usageBatch(benchmark.scaledIterations.count, startingAt: mongoLease)
-            mongoLease += UInt64(batch.usage.count)
-            benchmark.startMeasurement()
-            try await mongoAppend.append(batch)
-            benchmark.stopMeasurement()
-        }
-
-        nonisolated(unsafe) var mongoSpend: MongoStateStore!
-        Benchmark("store-mongo-atomic-add-spend", configuration: .init(metrics: storeMetrics, maxDuration: .seconds(1), maxIterations: 20_000, setup: {
-            mongoSpend = try await MongoStateStore.open(.init(url: url), logger: quiet)
-        })) { benchmark in
-            blackHole(try await mongoSpend.addSpend(Money(nanodollars: 1), to: "bench-budget", periodStart: Timestamp(nanosecondsSinceEpoch: 0), limit: Money(dollars: 1_000_000)))
-        }
+        storeBenchmarks("mongo") { try await MongoStateStore.open(.init(url: url), logger: quiet) }
     }
 
     nonisolated(unsafe) var router: Router!
