@@ -2,7 +2,7 @@
 .PHONY: quickstart test bench bench-check deps
 
 quickstart:
-	swift run Quickstart
+	scripts/quickstart.sh
 
 test:
 	scripts/test.sh

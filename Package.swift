@@ -39,6 +39,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             resources: [.copy("Resources/model-catalog.json")],
             swiftSettings: sharedSwiftSettings
@@ -113,7 +114,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "Quickstart",
-            dependencies: ["RouterSDK", "RouterTesting", "RouterStores", .product(name: "Logging", package: "swift-log")],
+            // Only the SQLite store: the first README command must not need libpq or libmongoc
+            // (scripts/check-quickstart.sh proves it in CI).
+            dependencies: ["RouterSDK", "RouterTesting", "SQLiteStateStore", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Examples/Quickstart",
             swiftSettings: sharedSwiftSettings
         ),

@@ -16,7 +16,7 @@ public struct ExecuteOptions: Sendable, Hashable {
 }
 
 /// What an `execute` operation returns: its result and the usage to settle.
-public struct Completion<Output: Sendable>: Sendable {
+public struct Completion<Output> {
     /// The operation's result.
     public var output: Output
     /// The tokens the call used.
@@ -28,6 +28,8 @@ public struct Completion<Output: Sendable>: Sendable {
         self.usage = usage
     }
 }
+
+extension Completion: Sendable where Output: Sendable {}
 
 extension Router {
     /// Routes, runs `operation` with the lease, and settles — failing over to another key when the
@@ -154,5 +156,46 @@ extension Router {
         metrics.failovers.increment()
         logger.info("failing over", metadata: ["from": "\(failover.from)", "failure": "\(failover.failure.label)", "attempt": "\(failover.attempt)"])
         emit(.failover(failover))
+    }
+}
+
+extension Router {
+    /// Routes `request`, runs `body` with the lease, and settles or releases the lease exactly
+    /// once however `body` ends — the scoped way to use a lease, so none is ever leaked.
+    ///
+    /// - `body` returns a ``Completion``: its usage is settled and its output returned.
+    /// - `body` throws: the lease is released with the failure the error stands for (a
+    ///   ``ProviderFailureConvertible`` error's own, `cancelled` for `CancellationError`,
+    ///   `timeout` for `deadlineExceeded`, otherwise `rejected`), charging any
+    ///   ``PartialUsageCarrying`` usage, and the error is rethrown unchanged.
+    ///
+    /// One attempt, no failover: use ``execute(_:options:operation:)`` for that.
+    ///
+    /// - Throws: routing errors from ``route(_:)``, `body`'s own errors, or `invalidArgument`
+    ///   from the settle when the usage is impossible (the lease is consumed all the same).
+    public nonisolated(nonsending) func withLease<Output>(
+        _ request: RouteRequest,
+        _ body: (Lease) async throws -> Completion<Output>
+    ) async throws -> Output {
+        let lease = try await route(request)
+        let completion: Completion<Output>
+        do {
+            completion = try await body(lease)
+        } catch {
+            _ = try? await release(lease, failure: Self.failure(representing: error), usage: (error as? any PartialUsageCarrying)?.partialUsage)
+            throw error
+        }
+        try await settle(lease, usage: completion.usage)
+        return completion.output
+    }
+
+    /// The failure a lease is released with when its call threw `error`.
+    static func failure(representing error: any Error) -> ProviderFailure {
+        switch error {
+        case let error as any ProviderFailureConvertible: error.providerFailure
+        case is CancellationError: .cancelled
+        case let error as RouterError where error.code == .deadlineExceeded: .timeout
+        default: .rejected(status: 0, reason: "operation threw \(type(of: error))")
+        }
     }
 }

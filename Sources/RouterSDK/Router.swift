@@ -186,7 +186,20 @@ public actor Router {
                     logger.warning("circuit breaker opened", metadata: ["key": "\(key)", "until": "\(until)"])
                 case .exhaustionPredicted(let key, let at):
                     logger.notice("key predicted to exhaust its daily requests", metadata: ["key": "\(key)", "at": "\(at)"])
-                case .failover, .keyStateChanged:
+                case .budgetOverrun(let overrun):
+                    metrics.budgetOverruns.increment()
+                    metrics.budgetAlerts.increment()
+                    metrics.budgetOverrunAmount.increment(by: max(0, (overrun.charged - overrun.reserved).nanodollars))
+                    logger.warning("usage above its reservation took a hard budget past its limit", metadata: [
+                        "budget": "\(overrun.budgetID)", "lease": "\(overrun.leaseID)", "reserved": "\(overrun.reserved)",
+                        "charged": "\(overrun.charged)", "spent": "\(overrun.spent)", "limit": "\(overrun.limit)",
+                    ])
+                case .leaseExpired(let expiry):
+                    metrics.leasesExpired.increment()
+                    logger.warning("lease expired without settle or release; reservation returned", metadata: [
+                        "lease": "\(expiry.leaseID)", "key": "\(expiry.keyID)", "model": "\(expiry.model)", "reserved": "\(expiry.reservedCost)",
+                    ])
+                case .failover, .keyStateChanged, .storeUnavailable, .storeRecovered:
                     break
                 }
                 emit(event)

@@ -53,4 +53,11 @@ public struct FakeReply: Sendable, Hashable {
         self.latency = latency
         self.headers = headers
     }
+
+    /// Input plus output tokens as the wire formats report a total; saturates, so a test can
+    /// report `Int.max` of each.
+    var totalTokens: Int64 {
+        let (sum, overflow) = Int64(inputTokens).addingReportingOverflow(Int64(outputTokens))
+        return overflow ? .max : sum
+    }
 }

@@ -65,7 +65,7 @@ enum FakeWireFormat: String, Sendable, CaseIterable {
             return [
                 "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_767_225_600, "model": .string(model),
                 "choices": [["index": 0, "message": .object(message), "logprobs": nil, "finish_reason": .string(finish(reply.finishReason))]],
-                "usage": ["prompt_tokens": .integer(Int64(reply.inputTokens)), "completion_tokens": .integer(Int64(reply.outputTokens)), "total_tokens": .integer(Int64(reply.inputTokens + reply.outputTokens))],
+                "usage": ["prompt_tokens": .integer(Int64(reply.inputTokens)), "completion_tokens": .integer(Int64(reply.outputTokens)), "total_tokens": .integer(reply.totalTokens)],
             ]
         case .anthropic:
             var content: [JSONValue] = reply.text.isEmpty ? [] : [["type": "text", "text": .string(reply.text)]]
@@ -80,7 +80,7 @@ enum FakeWireFormat: String, Sendable, CaseIterable {
             parts += reply.toolCalls.map { ["functionCall": ["name": .string($0.name), "args": Self.arguments($0)]] }
             return [
                 "candidates": [["content": ["role": "model", "parts": .array(parts)], "finishReason": .string(finish(reply.finishReason)), "index": 0]],
-                "usageMetadata": ["promptTokenCount": .integer(Int64(reply.inputTokens)), "candidatesTokenCount": .integer(Int64(reply.outputTokens)), "totalTokenCount": .integer(Int64(reply.inputTokens + reply.outputTokens))],
+                "usageMetadata": ["promptTokenCount": .integer(Int64(reply.inputTokens)), "candidatesTokenCount": .integer(Int64(reply.outputTokens)), "totalTokenCount": .integer(reply.totalTokens)],
                 "modelVersion": .string(model),
             ]
         }
@@ -109,7 +109,7 @@ enum FakeWireFormat: String, Sendable, CaseIterable {
             }
             guard complete else { return blocks }
             blocks.append(chunk([:], finish: .string(finish(reply.finishReason))))
-            blocks.append(data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": .string(model), "choices": [], "usage": ["prompt_tokens": .integer(input), "completion_tokens": .integer(output), "total_tokens": .integer(input + output)]]))
+            blocks.append(data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": .string(model), "choices": [], "usage": ["prompt_tokens": .integer(input), "completion_tokens": .integer(output), "total_tokens": .integer(reply.totalTokens)]]))
             return blocks + ["data: [DONE]\n\n"]
         case .anthropic:
             var blocks = [
@@ -146,7 +146,7 @@ enum FakeWireFormat: String, Sendable, CaseIterable {
             let calls: [JSONValue] = reply.toolCalls.map { ["functionCall": ["name": .string($0.name), "args": Self.arguments($0)]] }
             blocks.append(data([
                 "candidates": [["content": ["role": "model", "parts": .array(calls)], "finishReason": .string(finish(reply.finishReason)), "index": 0]],
-                "usageMetadata": ["promptTokenCount": .integer(input), "candidatesTokenCount": .integer(output), "totalTokenCount": .integer(input + output)],
+                "usageMetadata": ["promptTokenCount": .integer(input), "candidatesTokenCount": .integer(output), "totalTokenCount": .integer(reply.totalTokens)],
             ]))
             return blocks
         }

@@ -48,6 +48,18 @@ public final class ManualClock: RouterClock, Sendable {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
+    /// Sets the wall clock to `instant`, backwards as well as forwards — what an NTP step or a
+    /// VM restored from a snapshot does to a real clock. Sleepers whose deadline is now passed wake.
+    public func set(to instant: Timestamp) {
+        let due = state.withLock { state -> [Sleeper] in
+            state.now = instant
+            let due = state.sleepers.filter { $0.deadline <= instant }
+            state.sleepers.removeAll { $0.deadline <= instant }
+            return due
+        }
+        for sleeper in due { sleeper.continuation.resume() }
+    }
+
     /// Tasks currently sleeping on this clock.
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 

@@ -31,6 +31,9 @@ func makeRouter(
     configure: (inout RouterConfiguration) -> Void = { _ in }
 ) throws -> Router {
     var configuration = RouterConfiguration(strategy: strategy, masterKey: testMasterKey, randomSeed: 7)
+    // Round reservations (estimate × price) keep expected amounts easy to state; the headroom's
+    // own tests turn it back on.
+    configuration.reservationHeadroomPercent = 0
     configure(&configuration)
     return try Router(configuration: configuration, catalog: testCatalog(), store: store, clock: clock, logger: logger)
 }

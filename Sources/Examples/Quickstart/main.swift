@@ -4,18 +4,19 @@
 // a local Ollama model, a $2.00 daily budget, 2,500 requests from 32 concurrent tasks through
 // `Router.execute` with failover, then a per-key summary.
 //
-// State lives in an SQLite file (.local/quickstart.db, or any store URL in ROUTERSDK_STORE_URL,
-// e.g. postgres://…): run it twice and the second run starts from the first run's keys, key
-// states and spend, until the daily budget runs out.
+// State lives in an SQLite file (.local/quickstart.db, or the path in ROUTERSDK_QUICKSTART_DB):
+// run it twice and the second run starts from the first run's keys, key states and spend, until
+// the daily budget runs out. It links only the SQLite store, so it needs libsqlite3 and nothing
+// the PostgreSQL or MongoDB stores need (scripts/quickstart.sh installs what is missing).
 //
-//     swift run Quickstart            # default: 2,500 requests
-//     swift run Quickstart 20000      # more
+//     scripts/quickstart.sh           # default: 2,500 requests (or: swift run Quickstart)
+//     scripts/quickstart.sh 20000     # more
 //     rm -rf .local                   # start over
 import Foundation
 import Logging
 import RouterSDK
 import RouterTesting
-import RouterStores
+import SQLiteStateStore
 
 let totalRequests = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 2_500
 let concurrency = 32
@@ -24,8 +25,8 @@ var logger = Logger(label: "Quickstart")
 logger.logLevel = .error  // the summary below tells the story; warnings would interleave with it
 let stateDirectory = URL(fileURLWithPath: ".local", isDirectory: true)
 try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
-let storeURL = ProcessInfo.processInfo.environment["ROUTERSDK_STORE_URL"] ?? "sqlite:.local/quickstart.db"
-let store = try await StateStores.open(url: storeURL, logger: logger)
+let storePath = ProcessInfo.processInfo.environment["ROUTERSDK_QUICKSTART_DB"] ?? ".local/quickstart.db"
+let store = try await SQLiteStateStore.open(path: storePath, logger: logger)
 let router = try Router(
     configuration: RouterConfiguration(strategy: .cost, masterKey: try demoMasterKey(in: stateDirectory)), store: store, logger: logger)
 try await router.restore()
@@ -55,9 +56,9 @@ let budget = Budget(id: "daily", period: .day, limit: Money(dollars: 2), alertTh
 try await router.setBudget(budget)
 let carriedOver = try await router.budgetStatus("daily").spent
 if restoredKeys.isEmpty {
-    print("fresh state in \(storeURL)")
+    print("fresh state in \(storePath)")
 } else {
-    print("restored \(restoredKeys.count) keys from \(storeURL); \(carriedOver) already spent today")
+    print("restored \(restoredKeys.count) keys from \(storePath); \(carriedOver) already spent today")
 }
 
 let events = await router.events()  // subscribe before the first request, so no event is missed

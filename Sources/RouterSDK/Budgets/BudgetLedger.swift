@@ -14,10 +14,14 @@ struct BudgetAccount {
         (periodStartMs, periodEndMs) = budget.period.bounds(containing: nowMs)
     }
 
-    /// Starts a new period if `nowMs` left the current one. Outstanding reservations carry over:
-    /// their cost is charged to the period in which they settle.
+    /// Starts a new period once `nowMs` passed the end of the current one. Outstanding
+    /// reservations carry over: their cost is charged to the period in which they settle.
+    ///
+    /// Periods only move forward: when the wall clock steps back (an NTP correction, a VM
+    /// restored from a snapshot), the current period and its spend stay as they are, so a step
+    /// back across midnight can never hand out a fresh day's budget.
     mutating func roll(to nowMs: Int64) {
-        guard nowMs >= periodEndMs || nowMs < periodStartMs else { return }
+        guard nowMs >= periodEndMs else { return }
         (periodStartMs, periodEndMs) = budget.period.bounds(containing: nowMs)
         spent = .zero
         alerted = []

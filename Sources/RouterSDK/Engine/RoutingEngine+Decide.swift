@@ -7,13 +7,14 @@ extension RoutingEngine {
     func route(_ request: RouteRequest, now: Timestamp) throws(RouterError) -> Lease {
         try request.validate()
         let nowMs = now.millisecondsSinceEpoch
+        reclaimExpiredLeases(now: now)
         wakeDueKeys(now: now)
         let strategy = request.strategy ?? configuration.strategy
         var poolIndices = try resolvePools(request.models)
         if strategy == .cost, poolIndices.count > 1 {
             poolIndices.sort { lhs, rhs in
-                let left = pools[Int(lhs)].info.price.cost(inputTokens: request.estimatedInputTokens, outputTokens: request.maxOutputTokens)
-                let right = pools[Int(rhs)].info.price.cost(inputTokens: request.estimatedInputTokens, outputTokens: request.maxOutputTokens)
+                let left = reservationCost(pools[Int(lhs)].info.price, request)
+                let right = reservationCost(pools[Int(rhs)].info.price, request)
                 return left < right
             }
         }
@@ -21,7 +22,7 @@ extension RoutingEngine {
         var skipped = 0
         for poolIndex in poolIndices {
             if !request.providers.isEmpty, !request.providers.contains(pools[Int(poolIndex)].model.provider) { continue }
-            let cost = pools[Int(poolIndex)].info.price.cost(inputTokens: request.estimatedInputTokens, outputTokens: request.maxOutputTokens)
+            let cost = reservationCost(pools[Int(poolIndex)].info.price, request)
             if let local = fastPick(pool: poolIndex, strategy: strategy) {
                 let slot = pools[Int(poolIndex)].members[Int(local)]
                 if ineligibility(slot: slot, pool: poolIndex, request: request, cost: cost, tagAccounts: tagAccounts, nowMs: nowMs) == nil {
@@ -37,6 +38,15 @@ extension RoutingEngine {
             }
         }
         throw noKeyError(request: request, poolIndices: poolIndices, tagAccounts: tagAccounts, nowMs: nowMs)
+    }
+
+    /// The worst-case cost reserved for `request` at `price`: its estimated input plus the
+    /// configured headroom (estimates run low for images, CJK text and providers that count
+    /// differently), and its maximum output.
+    func reservationCost(_ price: ModelPrice, _ request: RouteRequest) -> Money {
+        let input = request.estimatedInputTokens
+        let padded = input + (input * configuration.reservationHeadroomPercent + 99) / 100
+        return price.cost(inputTokens: padded, outputTokens: request.maxOutputTokens)
     }
 
     /// The strategy's first choice among the pool's available keys.
@@ -147,12 +157,14 @@ extension RoutingEngine {
             for account in accounts { budgets[account]!.reserved += cost }
         }
         let leaseID = nextLeaseID
-        nextLeaseID += 1
+        nextLeaseID &+= 1
+        let expiry = nowMs.addingSaturating(configuration.leaseTimeToLive.wholeMillisecondsRoundedUp)
         let model = pools[Int(poolIndex)].model
         leases[leaseID] = LeaseRecord(
-            slot: slot, keyGeneration: keys[index].generation, keyID: keys[index].id, model: model,
+            id: leaseID, slot: slot, keyGeneration: keys[index].generation, keyID: keys[index].id, model: model,
             price: pools[Int(poolIndex)].info.price, reservedCost: cost, reservedTokens: request.reservedTokens,
-            accounts: accounts, tags: request.tags)
+            accounts: accounts, tags: request.tags, expiresAtMs: expiry)
+        leaseExpiries.append((leaseID, expiry))
         refresh(slot: slot, nowMs: nowMs)
         rescore(slot: slot)
         checkExhaustionPrediction(slot: slot, now: now)
@@ -182,7 +194,7 @@ extension RoutingEngine {
         _ body: (Int32, Int32, Money, Ineligibility?, Int64?, BudgetID?) -> Void
     ) {
         for poolIndex in poolIndices {
-            let cost = pools[Int(poolIndex)].info.price.cost(inputTokens: request.estimatedInputTokens, outputTokens: request.maxOutputTokens)
+            let cost = reservationCost(pools[Int(poolIndex)].info.price, request)
             let providerFiltered = !request.providers.isEmpty && !request.providers.contains(pools[Int(poolIndex)].model.provider)
             for slot in pools[Int(poolIndex)].members where slot >= 0 {
                 if providerFiltered {

@@ -148,7 +148,9 @@ extension RoutingEngine {
     func restoreSpend(_ id: BudgetID, spent: Money, now: Timestamp) {
         guard let index = budgets.indexByID[id] else { return }
         budgets[index]!.roll(to: now.millisecondsSinceEpoch)
-        budgets[index]!.spent = spent
+        // Never below what this process already charged: settles since the store was read (or
+        // not yet written to it) must not be forgotten.
+        budgets[index]!.spent = max(budgets[index]!.spent, spent)
         // Thresholds the restored spend already passed were alerted by the process that spent it.
         budgets[index]!.markPassedThresholds()
     }

@@ -1,9 +1,21 @@
+internal import DequeModule
 extension RoutingEngine {
     /// Charges a lease's real cost, returns the rest of its reservations and records success.
+    ///
+    /// The lease is consumed whatever happens: usage that is negative or implausible is refused
+    /// (`invalidArgument`) after the lease has been settled at its reserved cost, so a bad report
+    /// from a provider can never leak a reservation, a concurrency slot or TPM tokens.
     func settle(leaseID: UInt64, usage: Usage, now: Timestamp) throws(RouterError) -> UsageEvent {
-        try validate(usage)
+        reclaimExpiredLeases(now: now)
         guard let lease = leases.removeValue(forKey: leaseID) else {
+            if let expired = expiredLeases.removeValue(forKey: leaseID) {
+                return try settleLate(expired.record, usage: usage, now: now)
+            }
             throw RouterError(.leaseNotActive, "lease #\(leaseID) was already settled or released, or was not issued by this router")
+        }
+        if let problem = Self.problem(with: usage) {
+            settleAtReservation(lease, outcome: .failure, failure: nil, label: "invalid_usage", now: now)
+            throw RouterError(.invalidArgument, "\(problem); lease #\(leaseID) was settled at its reserved cost \(lease.reservedCost)")
         }
         let cost = lease.price.cost(inputTokens: usage.inputTokens, outputTokens: usage.outputTokens)
         charge(lease, cost: cost, now: now)
@@ -31,11 +43,19 @@ extension RoutingEngine {
     }
 
     /// Returns a lease's reservations after a failure (charging `usage` if some was consumed) and
-    /// applies the failure to the key's state.
+    /// applies the failure to the key's state. Like ``settle(leaseID:usage:now:)``, it consumes
+    /// the lease even when `usage` is refused (charging the reservation).
     func release(leaseID: UInt64, failure: ProviderFailure, usage: Usage?, now: Timestamp) throws(RouterError) -> UsageEvent {
-        if let usage { try validate(usage) }
+        reclaimExpiredLeases(now: now)
         guard let lease = leases.removeValue(forKey: leaseID) else {
+            if let expired = expiredLeases.removeValue(forKey: leaseID) {
+                return try settleLate(expired.record, usage: usage ?? .none, now: now, failure: failure)
+            }
             throw RouterError(.leaseNotActive, "lease #\(leaseID) was already settled or released, or was not issued by this router")
+        }
+        if let usage, let problem = Self.problem(with: usage) {
+            settleAtReservation(lease, outcome: .failure, failure: failure, label: failure.label, now: now)
+            throw RouterError(.invalidArgument, "\(problem); lease #\(leaseID) was released at its reserved cost \(lease.reservedCost)")
         }
         let used = usage ?? .none
         let cost = lease.price.cost(inputTokens: used.inputTokens, outputTokens: used.outputTokens)
@@ -56,9 +76,93 @@ extension RoutingEngine {
         return event
     }
 
-    private func validate(_ usage: Usage) throws(RouterError) {
+    /// Why `usage` cannot be charged as reported, or `nil` if it can.
+    static func problem(with usage: Usage) -> String? {
         guard usage.inputTokens >= 0, usage.outputTokens >= 0 else {
-            throw RouterError(.invalidArgument, "usage token counts must not be negative (input \(usage.inputTokens), output \(usage.outputTokens))")
+            return "usage token counts must not be negative (input \(usage.inputTokens), output \(usage.outputTokens))"
+        }
+        guard usage.inputTokens <= Usage.maximumTokens, usage.outputTokens <= Usage.maximumTokens else {
+            return "usage token counts above \(Usage.maximumTokens) are not plausible (input \(usage.inputTokens), output \(usage.outputTokens))"
+        }
+        return nil
+    }
+
+    /// Consumes a lease whose reported usage was refused: its reservation (the worst case the
+    /// budgets admitted) is charged, so the ledger and budgets err on the side of spend.
+    private func settleAtReservation(_ lease: LeaseRecord, outcome: UsageEvent.Outcome, failure: ProviderFailure?, label: String, now: Timestamp) {
+        charge(lease, cost: lease.reservedCost, now: now)
+        if let slot = liveSlot(of: lease) {
+            finishRequest(slot: slot, lease: lease, usedTokens: lease.reservedTokens, nowMs: now.millisecondsSinceEpoch)
+            keys[Int(slot)].spend += lease.reservedCost
+            if let failure { apply(failure, slot: slot, now: now) }
+            refresh(slot: slot, nowMs: now.millisecondsSinceEpoch)
+            rescore(slot: slot)
+        }
+        effects.append(.usage(UsageEvent(
+            leaseID: lease.id, keyID: lease.keyID, model: lease.model, inputTokens: 0, outputTokens: 0,
+            cost: lease.reservedCost, latencyNanoseconds: nil, outcome: outcome, failure: label,
+            tags: lease.tags.sorted(), at: now)))
+    }
+
+    /// Charges a settle or release that arrived after its lease was reclaimed: the reservation,
+    /// slot and tokens were already returned, so only what the call used is charged.
+    private func settleLate(_ lease: LeaseRecord, usage: Usage, now: Timestamp, failure: ProviderFailure? = nil) throws(RouterError) -> UsageEvent {
+        var used = usage
+        var label = failure?.label
+        let refused = Self.problem(with: usage)
+        if refused != nil {
+            used = .none
+            label = "invalid_usage"
+        }
+        let cost = lease.price.cost(inputTokens: used.inputTokens, outputTokens: used.outputTokens)
+        charge(lease, cost: cost, now: now)
+        if let slot = liveSlot(of: lease) {
+            let index = Int(slot)
+            let nowMs = now.millisecondsSinceEpoch
+            if keys[index].tokensPerMinute != nil {
+                keys[index].tokensPerMinute!.advance(to: nowMs)
+                keys[index].tokensPerMinute!.take(Int64(used.inputTokens) + Int64(used.outputTokens))
+            }
+            keys[index].spend += cost
+            if let failure { apply(failure, slot: slot, now: now) }
+            refresh(slot: slot, nowMs: nowMs)
+        }
+        let event = UsageEvent(
+            leaseID: lease.id, keyID: lease.keyID, model: lease.model, inputTokens: used.inputTokens,
+            outputTokens: used.outputTokens, cost: cost, latencyNanoseconds: used.latency?.wholeNanoseconds,
+            outcome: label == nil ? .success : .failure, failure: label, tags: lease.tags.sorted(), at: now)
+        effects.append(.usage(event))
+        if let problem = refused {
+            throw RouterError(.invalidArgument, "\(problem); the expired lease #\(lease.id) was charged nothing")
+        }
+        return event
+    }
+
+    /// Reclaims leases whose time-to-live has passed: returns their reservations, concurrency
+    /// slots and reserved tokens, and remembers them (bounded) so a late settle is still charged.
+    /// O(1) when nothing is due; called on every route, settle and release.
+    func reclaimExpiredLeases(now: Timestamp) {
+        let nowMs = now.millisecondsSinceEpoch
+        guard let first = leaseExpiries.first, first.expiresAtMs <= nowMs else { return }
+        while let front = leaseExpiries.first, front.expiresAtMs <= nowMs {
+            leaseExpiries.removeFirst()
+            guard var lease = leases.removeValue(forKey: front.id) else { continue }
+            charge(lease, cost: .zero, now: now)
+            if let slot = liveSlot(of: lease) {
+                finishRequest(slot: slot, lease: lease, usedTokens: 0, nowMs: nowMs)
+                if case .halfOpen(probeInFlight: true) = keys[Int(slot)].circuit { keys[Int(slot)].circuit = .halfOpen(probeInFlight: false) }
+                refresh(slot: slot, nowMs: nowMs)
+                rescore(slot: slot)
+            }
+            effects.append(.event(.leaseExpired(LeaseExpiry(
+                leaseID: lease.id, keyID: lease.keyID, model: lease.model, reservedCost: lease.reservedCost, at: now))))
+            lease.reservedCost = .zero
+            lease.reservedTokens = 0
+            expiredLeases[lease.id] = ExpiredLease(record: lease, expiredAtMs: nowMs)
+            expiredOrder.append(lease.id)
+            while expiredOrder.count > Self.expiredLeaseMemory, let oldest = expiredOrder.popFirst() {
+                expiredLeases[oldest] = nil
+            }
         }
     }
 
@@ -93,6 +197,14 @@ extension RoutingEngine {
             budgets[account]!.spent += cost
             if cost > .zero {
                 effects.append(.spend(SpendDelta(budgetID: budgets[account]!.budget.id, periodStart: budgets[account]!.periodStart, amount: cost)))
+            }
+            // A call that used more than it reserved can take a hard budget past its limit; the
+            // excess is charged (the ledger tells the truth) and reported, and the budget admits
+            // nothing more until its spend is back under the limit (a new period, a raised limit).
+            if cost > lease.reservedCost, let state = budgets[account], state.budget.enforcement == .hard, state.spent > state.budget.limit {
+                effects.append(.event(.budgetOverrun(BudgetOverrun(
+                    budgetID: state.budget.id, leaseID: lease.id, reserved: lease.reservedCost, charged: cost,
+                    spent: state.spent, limit: state.budget.limit, at: now))))
             }
             alertIfCrossed(account: account, now: now)
         }

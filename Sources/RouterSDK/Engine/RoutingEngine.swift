@@ -1,3 +1,4 @@
+internal import DequeModule
 internal import HeapModule
 
 /// What the engine asks its owner (the ``Router`` actor) to do after a call: emit events, log,
@@ -12,6 +13,7 @@ enum EngineEffect {
 
 /// An outstanding lease as the engine tracks it.
 struct LeaseRecord {
+    var id: UInt64
     var slot: Int32
     var keyGeneration: UInt32
     var keyID: KeyID
@@ -21,6 +23,15 @@ struct LeaseRecord {
     var reservedTokens: Int
     var accounts: [Int32]
     var tags: Set<String>
+    /// When the lease is reclaimed if neither settled nor released (wall milliseconds).
+    var expiresAtMs: Int64
+}
+
+/// A lease the engine reclaimed after its time-to-live: a late settle still charges what the
+/// call really used (its reservation and slot were already returned).
+struct ExpiredLease {
+    var record: LeaseRecord
+    var expiredAtMs: Int64
 }
 
 /// The synchronous heart of the router: keys, pools, limits, budgets and leases.
@@ -41,7 +52,16 @@ final class RoutingEngine {
     var deadlines = Heap<WakeEntry>()
     var budgets = BudgetLedger()
     var leases: [UInt64: LeaseRecord] = [:]
-    var nextLeaseID: UInt64 = 1
+    /// Lease ids in issue order with their expiry; every lease has the same time-to-live, so the
+    /// front is always the next to expire and reclaiming is O(1) per lease.
+    var leaseExpiries = Deque<(id: UInt64, expiresAtMs: Int64)>()
+    /// Recently reclaimed leases (bounded), so a settle arriving after the TTL is still charged.
+    var expiredLeases: [UInt64: ExpiredLease] = [:]
+    var expiredOrder = Deque<UInt64>()
+    static let expiredLeaseMemory = 4_096
+    /// Lease ids start at a random point of a 62-bit space, so ids from different router
+    /// instances (processes, restarts) on one store do not collide in its ledger.
+    var nextLeaseID: UInt64 = UInt64.random(in: 1 ... (1 << 62))
     var rng: SplitMix64
     var effects: [EngineEffect] = []
     var decisionCount = 0

@@ -72,8 +72,9 @@ struct AnthropicMessagesAdapter: ProviderAdapter {
     /// Input tokens include cache writes and reads (all are prompt tokens).
     static func usage(_ usage: JSONValue?) -> (input: Int?, output: Int?)? {
         guard let usage, case .object = usage else { return nil }
-        let input = usage["input_tokens"]?.integer.map { Int($0) + Int(usage["cache_creation_input_tokens"]?.integer ?? 0) + Int(usage["cache_read_input_tokens"]?.integer ?? 0) }
-        return (input, usage["output_tokens"]?.integer.map(Int.init))
+        let input = WireParsing.tokens(
+            usage["input_tokens"]?.integer, usage["cache_creation_input_tokens"]?.integer, usage["cache_read_input_tokens"]?.integer)
+        return (input, WireParsing.tokens(usage["output_tokens"]?.integer))
     }
 
     static func finishReason(_ reason: String?) -> FinishReason {

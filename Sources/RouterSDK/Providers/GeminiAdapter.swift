@@ -76,8 +76,8 @@ struct GeminiAdapter: ProviderAdapter {
     /// Output includes thinking tokens (billed as output).
     static func usage(_ metadata: JSONValue?) -> (input: Int?, output: Int?)? {
         guard let metadata, case .object = metadata else { return nil }
-        let output = metadata["candidatesTokenCount"]?.integer.map { Int($0) + Int(metadata["thoughtsTokenCount"]?.integer ?? 0) }
-        return (metadata["promptTokenCount"]?.integer.map(Int.init), output ?? 0)
+        let output = WireParsing.tokens(metadata["candidatesTokenCount"]?.integer, metadata["thoughtsTokenCount"]?.integer)
+        return (WireParsing.tokens(metadata["promptTokenCount"]?.integer), output ?? 0)
     }
 
     static func finishReason(_ reason: String?, hasToolCalls: Bool) -> FinishReason {

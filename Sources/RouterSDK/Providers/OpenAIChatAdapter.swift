@@ -63,10 +63,12 @@ struct OpenAIChatAdapter: ProviderAdapter {
             }
             return ToolCall(id: id, name: name, arguments: call["function"]?["arguments"]?.string ?? "{}")
         }
-        guard let usage = json["usage"], let input = usage["prompt_tokens"]?.integer, let output = usage["completion_tokens"]?.integer else {
+        guard let usage = json["usage"], let input = WireParsing.tokens(usage["prompt_tokens"]?.integer),
+            let output = WireParsing.tokens(usage["completion_tokens"]?.integer)
+        else {
             throw ProviderError(.malformedResponse, message: "the OpenAI response has no usage")
         }
-        return DecodedReply(text: text, toolCalls: toolCalls, finishReason: Self.finishReason(choice["finish_reason"]?.string), usage: Usage(inputTokens: Int(input), outputTokens: Int(output)))
+        return DecodedReply(text: text, toolCalls: toolCalls, finishReason: Self.finishReason(choice["finish_reason"]?.string), usage: Usage(inputTokens: input, outputTokens: output))
     }
 
     static func finishReason(_ reason: String?) -> FinishReason {
@@ -105,7 +107,7 @@ struct OpenAIChatAdapter: ProviderAdapter {
                 if let reason = choice["finish_reason"]?.string { pieces.append(.finish(OpenAIChatAdapter.finishReason(reason))) }
             }
             if let usage = json["usage"], !usage.isNull {
-                pieces.append(.usage(input: usage["prompt_tokens"]?.integer.map(Int.init), output: usage["completion_tokens"]?.integer.map(Int.init)))
+                pieces.append(.usage(input: WireParsing.tokens(usage["prompt_tokens"]?.integer), output: WireParsing.tokens(usage["completion_tokens"]?.integer)))
             }
             return pieces
         }

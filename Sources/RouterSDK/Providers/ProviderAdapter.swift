@@ -73,6 +73,16 @@ public struct ProviderRateLimits: Sendable, Hashable {
 
 /// Parsing helpers the adapters share.
 enum WireParsing {
+    /// A token count a provider reported as the sum of `parts` (`nil` when the first is absent),
+    /// clamped to `0...Usage.maximumTokens`: a negative, huge or overflowing report never traps
+    /// and never reaches the router as an impossible count.
+    static func tokens(_ first: Int64?, _ rest: Int64?...) -> Int? {
+        guard let first else { return nil }
+        var total = max(first, 0)
+        for part in rest { total = total.addingSaturating(max(part ?? 0, 0)) }
+        return Int(min(total, Int64(Usage.maximumTokens)))
+    }
+
     /// The JSON of a body, or a `malformedResponse` error.
     static func json(_ body: [UInt8], _ what: String) throws(ProviderError) -> JSONValue {
         guard String(validating: body, as: UTF8.self) != nil else {

@@ -58,6 +58,16 @@ public struct RouterConfiguration: Sendable {
     public var exhaustionWarningHorizon: Duration
     /// Seed for weighted-random routing; `nil` seeds from the system generator.
     public var randomSeed: UInt64?
+    /// Extra input tokens reserved on top of ``RouteRequest/estimatedInputTokens``, in percent
+    /// (0...1000), because estimates run low (images, CJK text, providers that count differently).
+    /// A call that still uses more than its reservation is charged in full; see
+    /// ``RouterEvent/budgetOverrun(_:)`` for the bound this gives a hard budget.
+    public var reservationHeadroomPercent: Int
+    /// How long a lease may stay neither settled nor released before the router reclaims it:
+    /// returns its reservation, concurrency slot and tokens, emits ``RouterEvent/leaseExpired(_:)``
+    /// and counts `routersdk_leases_expired_total`. A settle that arrives later is still charged.
+    /// Set it above your longest call (a long stream); the default is 10 minutes.
+    public var leaseTimeToLive: Duration
 
     /// Creates a configuration.
     public init(
@@ -65,8 +75,11 @@ public struct RouterConfiguration: Sendable {
         rateLimitBackoff: Duration = .seconds(1), maxRateLimitBackoff: Duration = .seconds(60),
         quotaResetFallback: Duration = .seconds(3600), circuitBreaker: CircuitBreaker = .init(),
         persistence: Persistence = .init(), decisionSampleInterval: Int = 0,
-        exhaustionWarningHorizon: Duration = .seconds(600), randomSeed: UInt64? = nil
+        exhaustionWarningHorizon: Duration = .seconds(600), randomSeed: UInt64? = nil,
+        reservationHeadroomPercent: Int = 10, leaseTimeToLive: Duration = .seconds(600)
     ) {
+        self.reservationHeadroomPercent = reservationHeadroomPercent
+        self.leaseTimeToLive = leaseTimeToLive
         self.strategy = strategy
         self.masterKey = masterKey
         self.previousMasterKeys = previousMasterKeys
@@ -86,6 +99,12 @@ public struct RouterConfiguration: Sendable {
         }
         guard persistence.bufferCapacity >= 1, persistence.batchSize >= 1, persistence.gatherDelay >= .zero else {
             throw RouterError(.invalidArgument, "persistence buffer capacity and batch size must be at least 1, and the gather delay not negative")
+        }
+        guard (0...1000).contains(reservationHeadroomPercent) else {
+            throw RouterError(.invalidArgument, "reservationHeadroomPercent must be 0...1000, got \(reservationHeadroomPercent)")
+        }
+        guard leaseTimeToLive > .zero else {
+            throw RouterError(.invalidArgument, "leaseTimeToLive must be positive")
         }
         guard decisionSampleInterval >= 0 else {
             throw RouterError(.invalidArgument, "decisionSampleInterval must not be negative")

@@ -16,4 +16,18 @@ public struct Usage: Sendable, Hashable, Codable {
 
     /// No tokens used.
     public static let none = Usage(inputTokens: 0, outputTokens: 0)
+
+    /// The most tokens of either kind one call can plausibly report (one billion). Settling more
+    /// is refused as `invalidArgument` (the lease is still consumed, at its reserved cost).
+    public static let maximumTokens = 1_000_000_000
+
+    /// Usage as a provider reported it, made safe to charge: negative counts become 0 and counts
+    /// above ``maximumTokens`` are clamped to it, so arithmetic on them can never overflow.
+    public static func reported(inputTokens: Int64, outputTokens: Int64, latency: Duration? = nil) -> Usage {
+        Usage(inputTokens: clamp(inputTokens), outputTokens: clamp(outputTokens), latency: latency)
+    }
+
+    private static func clamp(_ tokens: Int64) -> Int {
+        Int(min(max(tokens, 0), Int64(maximumTokens)))
+    }
 }

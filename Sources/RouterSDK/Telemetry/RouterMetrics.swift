@@ -16,6 +16,17 @@ struct RouterMetrics: Sendable {
     let keysByState: [String: Gauge]
     let budgetAlerts = Counter(label: "routersdk_budget_alerts_total")
     let failovers = Counter(label: "routersdk_failovers_total")
+    /// Settles that took a hard budget past its limit, and by how much in total.
+    let budgetOverruns = Counter(label: "routersdk_budget_overruns_total")
+    let budgetOverrunAmount = Counter(label: "routersdk_budget_overrun_nanodollars_total")
+    /// Leases reclaimed after their time-to-live.
+    let leasesExpired = Counter(label: "routersdk_leases_expired_total")
+    /// Records waiting in the store writer's buffer, and records it had to drop (buffer full
+    /// past its wait, or given up on at shutdown).
+    let storeBuffered = Gauge(label: "routersdk_store_buffered_records")
+    let storeDropped = Counter(label: "routersdk_store_records_dropped_total")
+    /// 1 while the state store refuses writes, else 0.
+    let storeDegraded = Gauge(label: "routersdk_store_degraded")
 
     init() {
         var failed: [String: Counter] = [:]
