@@ -135,9 +135,17 @@ let package = Package(
             dependencies: ["RouterSDK", "RouterTesting", "RouterHTTPClient"],
             swiftSettings: sharedSwiftSettings
         ),
+        // Real OS processes on one store for StoreTests (SIGKILL, concurrent first opens).
+        .executableTarget(
+            name: "RouterTestHelper",
+            dependencies: ["RouterSDK", "RouterStores", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/RouterTestHelper",
+            swiftSettings: sharedSwiftSettings
+        ),
         .testTarget(
             name: "StoreTests",
             dependencies: [
+                "RouterTestHelper",
                 "RouterSDK",
                 "RouterTesting",
                 "SQLiteStateStore",

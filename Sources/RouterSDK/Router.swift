@@ -25,6 +25,9 @@ public actor Router {
     let logger: Logger
     let metrics = RouterMetrics()
     let writer: StoreWriter
+    /// Whether `settle`/`release` wait for their records to commit (group commit).
+    let acknowledgesCommitted: Bool
+    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private var subscribers: [Int: AsyncStream<RouterEvent>.Continuation] = [:]
     private var nextSubscriber = 0
     private var stateCounts: [String: Int] = [:]
@@ -42,7 +45,10 @@ public actor Router {
     ///   - store: Where keys (sealed), budgets and the ledger persist.
     ///   - clock: The time source; inject RouterTesting's `ManualClock` in tests.
     ///   - logger: Where the router logs (transitions at `notice`, alerts at `warning`).
-    /// - Throws: ``RouterError`` for an invalid configuration, a malformed catalog or master key.
+    /// - Throws: ``RouterError`` for an invalid configuration, a malformed catalog or master key;
+    ///   `invalidMasterKey` when `store` outlives the process (``StateStore/persistsAcrossRestarts``)
+    ///   and no master key is configured or in `ROUTERSDK_MASTER_KEY` — a random one would seal
+    ///   secrets that the next start could never open.
     public init(
         configuration: RouterConfiguration = RouterConfiguration(),
         catalog: ModelCatalog? = nil,
@@ -53,6 +59,11 @@ public actor Router {
         try configuration.validate()
         var master = configuration.masterKey
         if master == nil { master = try MasterKey.fromEnvironment() }
+        if master == nil, store.persistsAcrossRestarts {
+            throw RouterError(
+                .invalidMasterKey,
+                "a store that outlives the process needs a stable master key: set RouterConfiguration.masterKey or ROUTERSDK_MASTER_KEY (a random key would seal secrets the next start cannot open)")
+        }
         self.sealer = SecretSealer(current: master ?? MasterKey.random(), previous: configuration.previousMasterKeys)
         let resolvedCatalog: ModelCatalog
         if let catalog { resolvedCatalog = catalog } else { resolvedCatalog = try ModelCatalog.bundled() }
@@ -60,7 +71,19 @@ public actor Router {
         self.store = store
         self.clock = clock
         self.logger = logger
-        self.writer = StoreWriter(store: store, settings: configuration.persistence, logger: logger)
+        switch configuration.persistence.acknowledgement {
+        case .automatic: self.acknowledgesCommitted = store.persistsAcrossRestarts
+        case .committed: self.acknowledgesCommitted = true
+        case .buffered: self.acknowledgesCommitted = false
+        }
+        var persistence = configuration.persistence
+        // Callers wait for the commit in committed mode: no gathering pause, group commit instead.
+        if acknowledgesCommitted { persistence.gatherDelay = .zero }
+        self.writer = StoreWriter(store: store, settings: persistence, watchesCommits: acknowledgesCommitted, clock: clock, logger: logger, metrics: metrics)
+        writer.observeHealth { [weak self] health in
+            guard let self else { return }
+            Task { await self.storeHealthChanged(health) }
+        }
         writer.start()
     }
 
@@ -93,15 +116,30 @@ public actor Router {
 
     /// Charges the lease's real cost, returns the rest of its reservation and records success.
     ///
+    /// Durability: with committed acknowledgements (the default on stores that outlive the
+    /// process) it returns once the usage event and its spend are committed in the store, so a
+    /// crash right after loses nothing; while the store is failing or a write runs past
+    /// ``RouterConfiguration/Persistence/commitWaitTimeout`` it returns with the record buffered
+    /// (see ``storeHealth``). With buffered acknowledgements it returns once the record is buffered.
+    ///
+    /// The lease is consumed even when this throws `invalidArgument`: usage that is negative or
+    /// above ``Usage/maximumTokens`` is refused and the lease settled at its reserved cost.
+    ///
     /// - Returns: The ``UsageEvent`` written to the ledger.
     /// - Throws: `leaseNotActive` if the lease was already settled or released; `invalidArgument`
-    ///   for negative token counts.
+    ///   for impossible token counts.
     @discardableResult
     public func settle(_ lease: Lease, usage: Usage) async throws(RouterError) -> UsageEvent {
-        let event = try engine.settle(leaseID: lease.id, usage: usage, now: clock.now())
+        let event: UsageEvent
+        do {
+            event = try engine.settle(leaseID: lease.id, usage: usage, now: clock.now())
+        } catch {
+            await afterLeaseEnded(error)
+            throw error
+        }
         metrics.settled.increment()
         metrics.cost.increment(by: event.cost.nanodollars)
-        await dispatchEffectsAndWrite()
+        await afterLeaseEnded(nil)
         return event
     }
 
@@ -113,11 +151,29 @@ public actor Router {
     /// - Throws: `leaseNotActive` if the lease was already settled or released.
     @discardableResult
     public func release(_ lease: Lease, failure: ProviderFailure, usage: Usage? = nil) async throws(RouterError) -> UsageEvent {
-        let event = try engine.release(leaseID: lease.id, failure: failure, usage: usage, now: clock.now())
+        let event: UsageEvent
+        do {
+            event = try engine.release(leaseID: lease.id, failure: failure, usage: usage, now: clock.now())
+        } catch {
+            await afterLeaseEnded(error)
+            throw error
+        }
         metrics.failed[failure.label]?.increment()
         metrics.cost.increment(by: event.cost.nanodollars)
-        await dispatchEffectsAndWrite()
+        await afterLeaseEnded(nil)
         return event
+    }
+
+    /// After a settle or release (or one that threw having consumed its lease): writes its records,
+    /// waits for their commit in committed mode, and wakes a shutdown waiting for leases to drain.
+    private func afterLeaseEnded(_ error: RouterError?) async {
+        if !drainWaiters.isEmpty, engine.leases.isEmpty {
+            let waiters = drainWaiters
+            drainWaiters.removeAll()
+            waiters.forEach { $0.resume() }
+        }
+        guard let sequence = await dispatchEffectsAndWrite(), error == nil || error?.code == .invalidArgument else { return }
+        if acknowledgesCommitted { await writer.waitUntilWritten(sequence) }
     }
 
     /// Applies what a provider's rate-limit headers say about a key: when they report no
@@ -219,14 +275,14 @@ public actor Router {
         pendingRecords.append(contentsOf: dispatchEffects())
     }
 
-    private func dispatchEffectsAndWrite() async {
-        guard !engine.effects.isEmpty || !pendingRecords.isEmpty else { return }
+    /// Hands pending records to the writer; returns the sequence of the last one (if any was taken).
+    @discardableResult
+    private func dispatchEffectsAndWrite() async -> Int? {
+        guard !engine.effects.isEmpty || !pendingRecords.isEmpty else { return nil }
         var records = pendingRecords
         pendingRecords.removeAll()
         records.append(contentsOf: dispatchEffects())
-        for record in records {
-            await writer.enqueue(record)
-        }
+        return await writer.enqueue(records)
     }
 
     private func countState(from: KeyState?, to: KeyState?) {
@@ -248,13 +304,43 @@ public actor Router {
         await writer.flush()
     }
 
-    /// Stops routing, writes everything buffered to the store and closes the event streams.
+    /// How writes to the state store are going: available or not since when, records buffered
+    /// and records dropped. Serve it on a readiness probe; ``RouterEvent/storeUnavailable(_:)``
+    /// and ``RouterEvent/storeRecovered(_:)`` announce the changes.
+    public nonisolated var storeHealth: StoreHealth { writer.health }
+
+    private func storeHealthChanged(_ health: StoreHealth) {
+        if health.isAvailable {
+            logger.notice("state store recovered", metadata: ["buffered": "\(health.bufferedRecords)"])
+            emit(.storeRecovered(health))
+        } else {
+            logger.error("state store unavailable; routing goes on from memory and writes are buffered", metadata: [
+                "buffered": "\(health.bufferedRecords)", "error": "\(health.lastError ?? "")",
+            ])
+            emit(.storeUnavailable(health))
+        }
+    }
+
+    /// Stops routing, waits for the leases in flight, writes everything buffered to the store
+    /// and closes the event streams.
     ///
-    /// - Throws: `storeFailure` if some records could not be written after retries (the count is
-    ///   in the message). Calling it twice is harmless.
+    /// 1. New routes fail with `shutDown` from the moment it is called.
+    /// 2. It waits up to ``RouterConfiguration/drainTimeout`` (on the router's clock) for every
+    ///    outstanding lease to be settled or released; their records are written like any other.
+    /// 3. It writes every buffered record; a store that keeps failing is given up on after a few
+    ///    more attempts.
+    ///
+    /// The store stays open: whoever opened it closes it (``StateStore/close()``).
+    ///
+    /// - Throws: `storeFailure` if some records could not be written (the count is in the
+    ///   message), or if leases were still outstanding after the drain timeout (their ids are
+    ///   in the message; settling them later still works but is not written). Calling it twice
+    ///   is harmless.
     public func shutdown() async throws(RouterError) {
         guard !isShutDown else { return }
         isShutDown = true
+        await drainLeases()
+        let outstanding = engine.leases.keys.sorted()
         await dispatchEffectsAndWrite()
         let lost = await writer.finish()
         for continuation in subscribers.values { continuation.finish() }
@@ -262,6 +348,31 @@ public actor Router {
         if lost > 0 {
             throw RouterError(.storeFailure, "\(lost) record(s) could not be written to the state store")
         }
+        if !outstanding.isEmpty {
+            let shown = outstanding.prefix(10).map(String.init).joined(separator: ", ")
+            throw RouterError(.storeFailure, "\(outstanding.count) lease(s) were still outstanding after the drain timeout: \(shown)")
+        }
+    }
+
+    /// Waits until no lease is outstanding, or until the drain timeout passes on the router's clock.
+    private func drainLeases() async {
+        guard !engine.leases.isEmpty else { return }
+        let clock = self.clock
+        let deadline = clock.now() + engine.configuration.drainTimeout
+        let timer = Task { [weak self] in
+            try? await clock.sleep(until: deadline)
+            await self?.endDrain()
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            drainWaiters.append(continuation)
+        }
+        timer.cancel()
+    }
+
+    private func endDrain() {
+        let waiters = drainWaiters
+        drainWaiters.removeAll()
+        waiters.forEach { $0.resume() }
     }
 
     func checkOpen() throws(RouterError) {

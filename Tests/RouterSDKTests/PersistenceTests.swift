@@ -12,9 +12,21 @@ final class FlakyStore: StateStore {
     let gate: Mutex<CheckedContinuation<Void, Never>?> = Mutex(nil)
     let blocked: Mutex<Bool>
 
-    init(failures: Int = 0, blocked: Bool = false) {
+    let persists: Bool
+    /// Batches applied, by writer and sequence, to check a retried batch reaches the store once.
+    let appended = Mutex<[BatchID]>([])
+
+    init(failures: Int = 0, blocked: Bool = false, persists: Bool = false) {
         failuresLeft = Mutex(failures)
         self.blocked = Mutex(blocked)
+        self.persists = persists
+    }
+
+    var persistsAcrossRestarts: Bool { persists }
+
+    /// Makes the next `count` appends fail (after whatever is blocked goes through).
+    func fail(next count: Int) {
+        failuresLeft.withLock { $0 = count }
     }
 
     /// Lets blocked appends through.
@@ -34,6 +46,7 @@ final class FlakyStore: StateStore {
         }
         if fail { throw RouterError(.storeFailure, "injected failure") }
         batchSizes.withLock { $0.append(batch.count) }
+        if let id = batch.id { appended.withLock { $0.append(id) } }
         try await inner.append(batch)
     }
 
@@ -85,7 +98,8 @@ final class FlakyStore: StateStore {
 
     @Test func fullBufferAppliesBackpressureAndLosesNothing() async throws {
         let store = FlakyStore(blocked: true)
-        let router = try makeRouter(store: store) { $0.persistence = .init(bufferCapacity: 4, batchSize: 2) }
+        let clock = ManualClock()
+        let router = try makeRouter(clock: clock, store: store) { $0.persistence = .init(bufferCapacity: 4, batchSize: 2, gatherDelay: .zero) }
         try await router.register(key("a", models: ["small"]))
         let settled = Mutex(0)
         let producer = Task {
@@ -95,33 +109,174 @@ final class FlakyStore: StateStore {
                 settled.withLock { $0 += 1 }
             }
         }
-        // The writer holds 2 records in a blocked batch; the buffer (4) fills and settling waits.
-        for _ in 0..<10_000 where settled.withLock({ $0 }) < 4 { await Task.yield() }
-        for _ in 0..<1_000 { await Task.yield() }
-        #expect(settled.withLock { $0 } <= 5)
+        // The writer holds 2 records in a blocked batch and 2 more wait: the 5th settle waits for
+        // room (its wait is a sleeper on the router's clock until the enqueue timeout).
+        #expect(await clock.waitForSleepers(1))
+        #expect(settled.withLock { $0 } == 4)
+        #expect(router.storeHealth.bufferedRecords == 4)
         store.open()
         try await producer.value
         await router.flush()
         #expect(try await store.usageEvents(from: all.0, to: all.1, limit: 100).count == 20)
         #expect(store.batchSizes.withLock { $0 }.allSatisfy { $0 <= 2 })
+        #expect(router.storeHealth.droppedRecords == 0)
     }
 
-    @Test func failedWritesAreRetriedUntilTheStoreRecovers() async throws {
+    @Test func aBufferFullPastTheEnqueueTimeoutDropsCountsAndNeverHangs() async throws {
+        let store = FlakyStore(blocked: true)
+        let clock = ManualClock()
+        let router = try makeRouter(clock: clock, store: store) {
+            $0.persistence = .init(bufferCapacity: 2, batchSize: 2, gatherDelay: .zero, enqueueTimeout: .seconds(1))
+        }
+        try await router.register(key("a", models: ["small"]))
+        for _ in 0..<2 { try await router.settle(try await router.route(.small()), usage: .none) }
+        let third = Task { try await router.settle(try await router.route(.small()), usage: .none) }
+        #expect(await clock.waitForSleepers(1))
+        clock.advance(by: .seconds(1))
+        _ = try await third.value  // returned: the caller was not held past the timeout
+        #expect(router.storeHealth.droppedRecords == 1)
+        store.open()
+        // Dropped records are reported, never silent: shutdown names them.
+        let error = await expectRouterError(.storeFailure) { try await router.shutdown() }
+        #expect(error?.message.contains("1 record") == true)
+        #expect(try await store.usageEvents(from: all.0, to: all.1, limit: 100).count == 2)
+    }
+
+    @Test func failedWritesAreRetriedWithBackoffUntilTheStoreRecoversExactlyOnce() async throws {
         let store = FlakyStore(failures: 3)
-        let router = try makeRouter(store: store) { $0.persistence.retryDelay = .milliseconds(1) }
+        let clock = ManualClock()
+        let router = try makeRouter(clock: clock, store: store)
+        let events = EventCollector(await router.events())
         try await router.register(key("a", models: ["small"]))
         for _ in 0..<10 { try await router.settle(try await router.route(.small()), usage: .none) }
+        // Each failure backs off on the router's clock: 100 ms, 200 ms, 400 ms.
+        var backoffs = 0
+        while try await store.usageEvents(from: all.0, to: all.1, limit: 100).count < 10, backoffs < 10 {
+            if await clock.waitForSleepers(1, maxYields: 10_000) {
+                #expect(router.storeHealth.isAvailable == false)
+                clock.advance(by: .seconds(1))
+                backoffs += 1
+            }
+        }
+        #expect(backoffs == 3)
         try await router.shutdown()
         #expect(try await store.usageEvents(from: all.0, to: all.1, limit: 100).count == 10)
+        // The failed batch was resent unchanged (same id), and applied once.
+        let ids = store.appended.withLock { $0 }
+        #expect(Set(ids).count == ids.count)
+        let health = try await events.finish(router).compactMap { event -> Bool? in
+            switch event {
+            case .storeUnavailable: false
+            case .storeRecovered: true
+            default: nil
+            }
+        }
+        #expect(health == [false, true])
     }
 
     @Test func shutdownReportsRecordsTheStoreNeverTook() async throws {
         let store = FlakyStore(failures: 1_000)
-        let router = try makeRouter(store: store) { $0.persistence.retryDelay = .milliseconds(1) }
+        let router = try makeRouter(store: store)
         try await router.register(key("a", models: ["small"]))
         try await router.settle(try await router.route(.small()), usage: .none)
         let error = await expectRouterError(.storeFailure) { try await router.shutdown() }
         #expect(error?.message.contains("1 record") == true)
+    }
+
+    @Test func committedSettlesReturnOnlyOnceStoredAndNeverHangOnAnOutage() async throws {
+        let store = FlakyStore(blocked: true, persists: true)
+        let clock = ManualClock()
+        let router = try makeRouter(clock: clock, store: store)
+        try await router.register(key("a", models: ["small"]))
+        try await router.setBudget(Budget(id: "cap", period: .day, limit: Money(dollars: 1)))
+        let returned = Mutex(false)
+        let first = Task {
+            try await router.settle(try await router.route(.small()), usage: Usage(inputTokens: 10, outputTokens: 0))
+            returned.withLock { $0 = true }
+        }
+        // The write is in progress (its slow-write timer sleeps on the clock) and blocked.
+        #expect(await clock.waitForSleepers(1))
+        #expect(returned.withLock { $0 } == false)
+        store.open()
+        try await first.value
+        // Returned, so stored: the event and the spend are in the store already.
+        #expect(try await store.usageEvents(from: all.0, to: all.1, limit: 10).count == 1)
+        #expect(try await store.spend(of: "cap", periodStart: try await router.budgetStatus("cap").periodStart!) == Money(nanodollars: 10_000))
+
+        // A store that hangs: the settle returns after commitWaitTimeout with its record buffered.
+        store.blocked.withLock { $0 = true }
+        let second = Task { try await router.settle(try await router.route(.small()), usage: .none) }
+        #expect(await clock.waitForSleepers(1))
+        clock.advance(by: .seconds(2))
+        _ = try await second.value
+        #expect(router.storeHealth.bufferedRecords >= 1)
+        store.open()
+        try await router.shutdown()
+        #expect(try await store.usageEvents(from: all.0, to: all.1, limit: 10).count == 2)
+    }
+
+    @Test func committedSettlesStopWaitingAsSoonAsTheStoreFails() async throws {
+        let store = FlakyStore(failures: 1_000, persists: true)
+        let clock = ManualClock()
+        let router = try makeRouter(clock: clock, store: store)
+        try await router.register(key("a", models: ["small"]))
+        for _ in 0..<5 { try await router.settle(try await router.route(.small()), usage: .none) }
+        #expect(router.storeHealth.isAvailable == false)
+        #expect(router.storeHealth.lastError?.contains("injected failure") == true)
+        store.fail(next: 0)
+        while try await store.usageEvents(from: all.0, to: all.1, limit: 100).count < 5 {
+            if await clock.waitForSleepers(1, maxYields: 10_000) { clock.advance(by: .seconds(5)) }
+        }
+        #expect(router.storeHealth.isAvailable)
+        try await router.shutdown()
+    }
+
+    @Test func shutdownDrainsSixtyFourRequestsInFlightIntoTheLedger() async throws {
+        let store = InMemoryStateStore()
+        let router = try makeRouter(store: store)
+        for index in 0..<4 { try await router.register(key("k\(index)", models: ["small"])) }
+        var leases: [Lease] = []
+        for _ in 0..<64 { leases.append(try await router.route(.small())) }
+        let shutdown = Task { try await router.shutdown() }
+        // New routes are refused from the moment shutdown starts.
+        while (try? await router.route(.small())).map({ lease in Task { try await router.settle(lease, usage: .none) } }) != nil {
+            await Task.yield()
+        }
+        await expectRouterError(.shutDown) { try await router.route(.small()) }
+        await withTaskGroup(of: Void.self) { group in
+            for lease in leases {
+                group.addTask { _ = try? await router.settle(lease, usage: Usage(inputTokens: 5, outputTokens: 5)) }
+            }
+        }
+        try await shutdown.value
+        let ledger = try await store.usageEvents(from: all.0, to: all.1, limit: 1_000)
+        #expect(Set(ledger.map(\.leaseID)).isSuperset(of: leases.map(\.id)))
+    }
+
+    @Test func shutdownStopsWaitingForLeasesAfterTheDrainTimeout() async throws {
+        let clock = ManualClock()
+        let router = try makeRouter(clock: clock) { $0.drainTimeout = .seconds(10) }
+        try await router.register(key("a", models: ["small"]))
+        let forgotten = try await router.route(.small())
+        let shutdown = Task { try await router.shutdown() }
+        #expect(await clock.waitForSleepers(1))
+        clock.advance(by: .seconds(10))
+        do {
+            try await shutdown.value
+            Issue.record("expected the outstanding lease to be reported")
+        } catch let error as RouterError {
+            #expect(error.code == .storeFailure)
+            #expect(error.message.contains("\(forgotten.id)"))
+        }
+    }
+
+    @Test func aPersistentStoreWithoutAMasterKeyIsRefused() async throws {
+        let error = await expectRouterError(.invalidMasterKey) {
+            _ = try Router(configuration: RouterConfiguration(), catalog: testCatalog(), store: FlakyStore(persists: true))
+        }
+        #expect(error?.message.contains("ROUTERSDK_MASTER_KEY") == true)
+        // In memory a random key is fine: nothing outlives the process.
+        _ = try Router(configuration: RouterConfiguration(), catalog: testCatalog(), store: InMemoryStateStore())
     }
 
     @Test func aSecondRouterRestoresKeysStatesAndBudgetsFromTheStore() async throws {

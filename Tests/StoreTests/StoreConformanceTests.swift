@@ -111,6 +111,36 @@ import Testing
         }
     }
 
+    /// A batch whose commit succeeded but whose reply was lost is sent again unchanged: the
+    /// store applies it once — events, transitions and spend alike.
+    @Test(arguments: Backend.allCases)
+    func batchesWithAnIDAreAppliedExactlyOnce(backend: Backend) async throws {
+        try await withStore(backend) { fixture in
+            let store = fixture.store
+            func batch(_ writer: String, _ sequence: Int64, lease: UInt64) -> StoreBatch {
+                StoreBatch(
+                    id: BatchID(writer: writer, sequence: sequence),
+                    usage: [usage(lease, key: "a", cost: 100, tags: ["t"], at: 0)],
+                    transitions: [KeyTransition(keyID: "a", from: .available, to: .invalid, reason: .authInvalid, at: epoch)],
+                    spend: [SpendDelta(budgetID: "cap", periodStart: epoch, amount: Money(nanodollars: 100))])
+            }
+            try await store.append(batch("w1", 1, lease: 1))
+            try await store.append(batch("w1", 1, lease: 1))  // the retry of a committed batch
+            try await store.append(batch("w1", 2, lease: 2))
+            try await store.append(batch("w1", 1, lease: 1))  // an older batch, late: ignored too
+            try await store.append(batch("w2", 1, lease: 3))  // another writer's first batch
+            let events = try await store.usageEvents(from: epoch, to: epoch + .seconds(1), limit: 10)
+            #expect(events.map(\.leaseID) == [1, 2, 3])
+            #expect(try await store.spend(of: "cap", periodStart: epoch) == Money(nanodollars: 300))
+            #expect(try await store.spend(from: epoch, to: epoch + .seconds(1), groupedBy: .tag) == ["t": Money(nanodollars: 300)])
+            #expect(try await store.transitions(of: "a", limit: 10).count == 3)
+            // Batches without an id are one-off writes, applied each time.
+            try await store.append(StoreBatch(spend: [SpendDelta(budgetID: "cap", periodStart: epoch, amount: Money(nanodollars: 1))]))
+            try await store.append(StoreBatch(spend: [SpendDelta(budgetID: "cap", periodStart: epoch, amount: Money(nanodollars: 1))]))
+            #expect(try await store.spend(of: "cap", periodStart: epoch) == Money(nanodollars: 302))
+        }
+    }
+
     @Test(arguments: Backend.allCases.filter(\.isPersistent))
     func reopenReadsEverythingBack(backend: Backend) async throws {
         try await withStore(backend) { fixture in

@@ -1,22 +1,35 @@
+internal import DequeModule
+
 /// A ``StateStore`` in process memory: the default, and the reference for the contract.
 ///
 /// Nothing survives the process. Share one instance between routers in a process to share keys
 /// and the ledger.
+///
+/// Memory is bounded: the ledger, the transition log and the decision samples each keep their
+/// newest ``retainedRecords`` entries (oldest dropped first), so queries over usage events see
+/// at most that many. Budget spend counters are exact whatever is dropped.
 public actor InMemoryStateStore: StateStore {
     private var keys: [KeyID: StoredKey] = [:]
     private var budgets: [BudgetID: Budget] = [:]
-    private var usage: [UsageEvent] = []
-    private var transitionLog: [KeyTransition] = []
-    private var samples: [DecisionSample] = []
+    private var usage = Deque<UsageEvent>()
+    private var transitionLog = Deque<KeyTransition>()
+    private var samples = Deque<DecisionSample>()
     private var spendCounters: [SpendKey: Money] = [:]
+    private var appliedBatches: [String: Int64] = [:]
+
+    /// How many usage events (and, separately, transitions and decision samples) are kept.
+    public let retainedRecords: Int
 
     private struct SpendKey: Hashable {
         var budget: BudgetID
         var periodStart: Timestamp
     }
 
-    /// Creates an empty store.
-    public init() {}
+    /// Creates an empty store keeping the newest `retainedRecords` (≥ 1) records of each kind;
+    /// the default, 100,000 usage events, is some tens of megabytes.
+    public init(retainedRecords: Int = 100_000) {
+        self.retainedRecords = max(1, retainedRecords)
+    }
 
     public func ping() async throws {}
 
@@ -62,12 +75,22 @@ public actor InMemoryStateStore: StateStore {
     }
 
     public func append(_ batch: StoreBatch) async throws {
-        usage.append(contentsOf: batch.usage)
-        transitionLog.append(contentsOf: batch.transitions)
-        samples.append(contentsOf: batch.decisions)
+        if let id = batch.id {
+            if let applied = appliedBatches[id.writer], applied >= id.sequence { return }
+            appliedBatches[id.writer] = id.sequence
+        }
+        Self.appendBounded(&usage, batch.usage, retainedRecords)
+        Self.appendBounded(&transitionLog, batch.transitions, retainedRecords)
+        Self.appendBounded(&samples, batch.decisions, retainedRecords)
         for delta in batch.spend {
             spendCounters[SpendKey(budget: delta.budgetID, periodStart: delta.periodStart), default: .zero] += delta.amount
         }
+    }
+
+    private static func appendBounded<Element>(_ log: inout Deque<Element>, _ new: [Element], _ limit: Int) {
+        log.append(contentsOf: new)
+        let excess = log.count - limit
+        if excess > 0 { log.removeFirst(excess) }
     }
 
     public func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money {

@@ -8,6 +8,10 @@
 ///   `expectedVersion == nil` it inserts and fails with ``RouterError/Code/versionConflict`` if
 ///   the id exists; otherwise it replaces only if the stored version equals `expectedVersion`.
 /// - ``append(_:)`` writes a whole batch or nothing; records of one batch keep their order.
+/// - ``append(_:)`` is idempotent for batches with an ``StoreBatch/id``: a batch whose writer
+///   already has a batch with the same or a higher sequence applied is not applied again (the
+///   router's writer retries a batch unchanged when a commit's reply was lost). Record the
+///   writer's last sequence in the same transaction as the batch.
 /// - Queries see every batch whose `append` has returned.
 /// - Errors are ``RouterError`` with code ``RouterError/Code/storeFailure`` (or
 ///   `versionConflict`, `unknownKey`, `unknownBudget`); their text never contains secrets or
@@ -18,6 +22,15 @@
 public protocol StateStore: Sendable {
     /// Checks the store answers. Throws `storeFailure` if not.
     func ping() async throws
+
+    /// Whether what the store holds survives the process (a file or a server). Routers default
+    /// to committed acknowledgements on such stores, and refuse to seal secrets with a random
+    /// master key for them. The default implementation answers `false`.
+    var persistsAcrossRestarts: Bool { get }
+
+    /// Releases the store's connections or files. Calls after it fail with `storeFailure`;
+    /// calling it twice is harmless. The default implementation does nothing.
+    func close() async
 
     /// Every stored key, in id order.
     func loadKeys() async throws -> [StoredKey]
@@ -110,8 +123,24 @@ public struct StoredKey: Sendable, Hashable, Codable {
     }
 }
 
+/// Identifies a batch of the router's writer, so a store applies it once however often it is sent.
+public struct BatchID: Sendable, Hashable, Codable {
+    /// The writer: random per router instance.
+    public var writer: String
+    /// Increases by one with each batch of that writer, from 1.
+    public var sequence: Int64
+
+    /// Creates a batch id.
+    public init(writer: String, sequence: Int64) {
+        self.writer = writer
+        self.sequence = sequence
+    }
+}
+
 /// Records written together by the router's batched writer.
 public struct StoreBatch: Sendable, Hashable {
+    /// Makes the batch idempotent (see ``StateStore/append(_:)``); `nil` for one-off writes.
+    public var id: BatchID?
     /// Settled and released requests.
     public var usage: [UsageEvent]
     /// Key state changes.
@@ -122,7 +151,8 @@ public struct StoreBatch: Sendable, Hashable {
     public var spend: [SpendDelta]
 
     /// Creates a batch.
-    public init(usage: [UsageEvent] = [], transitions: [KeyTransition] = [], decisions: [DecisionSample] = [], spend: [SpendDelta] = []) {
+    public init(id: BatchID? = nil, usage: [UsageEvent] = [], transitions: [KeyTransition] = [], decisions: [DecisionSample] = [], spend: [SpendDelta] = []) {
+        self.id = id
         self.usage = usage
         self.transitions = transitions
         self.decisions = decisions
@@ -136,6 +166,10 @@ public struct StoreBatch: Sendable, Hashable {
 }
 
 extension StateStore {
+    public var persistsAcrossRestarts: Bool { false }
+
+    public func close() async {}
+
     /// Groups usage events the way every backend must; backends without native aggregation use it.
     public static func aggregate(_ events: some Sequence<UsageEvent>, groupedBy grouping: SpendGrouping) -> [String: Money] {
         var result: [String: Money] = [:]

@@ -1,14 +1,27 @@
+internal import CoreMetrics
 internal import Logging
 internal import Synchronization
 
 /// The bounded, batched writer between the router's hot path and its ``StateStore``.
 ///
 /// The router hands it records without waiting for I/O; one background task writes them in
-/// batches: once woken it gathers for ``RouterConfiguration/Persistence/gatherDelay`` (records
-/// arriving meanwhile cost one uncontended lock and wake nobody), then writes up to the batch
-/// size. When the buffer is full, ``enqueue(_:)`` suspends until there is room: backpressure
-/// instead of unbounded memory. A failed batch is retried after a delay, so records are not lost
-/// while the store recovers; ``finish()`` flushes everything and reports what could not be written.
+/// batches, oldest first. What a caller may rely on:
+///
+/// - **Group commit.** In committed mode (``RouterConfiguration/Persistence/Acknowledgement``)
+///   a settle waits in ``waitUntilWritten(_:)`` until the batch holding its record commits; every
+///   record that arrived while the previous batch was being written shares the next transaction.
+/// - **Exactly once.** Every batch carries a ``BatchID`` (this writer's random id and a sequence
+///   number). A failed batch is retried *unchanged*, so a store that committed it but lost the
+///   reply recognises it and does not apply it twice.
+/// - **Never gives up while running.** A failing batch is retried with exponential backoff
+///   (``RouterConfiguration/Persistence/retryDelay`` doubling up to `maxRetryDelay`) until the
+///   store takes it. Health turns unavailable on the first failure and back on the next success.
+/// - **Bounded memory, bounded waits.** At most `bufferCapacity` records wait. A full buffer
+///   makes ``enqueue(_:)`` wait up to `enqueueTimeout` for room, then drop the records — counted,
+///   logged and reported in ``StoreHealth/droppedRecords``, never silently. Committed-mode waits
+///   end early when the store fails or a write takes longer than `commitWaitTimeout`.
+/// - **Shutdown.** ``finish()`` writes what is buffered; once finishing, a store that keeps
+///   failing is given up on after a few more attempts, and the records are reported as lost.
 final class StoreWriter: Sendable {
     enum Record: Sendable {
         case usage(UsageEvent)
@@ -22,28 +35,55 @@ final class StoreWriter: Sendable {
         var periodStart: Timestamp
     }
 
+    private typealias Waiter = CheckedContinuation<Void, Never>
+
     private struct State {
         var pending: [Record] = []
+        /// Records accepted so far; the n-th accepted record has sequence n.
         var enqueued = 0
+        /// Records committed (a prefix of the accepted ones, in order).
         var written = 0
-        var finishing = false
+        /// Records given up on at shutdown or dropped when the buffer stayed full.
         var lost = 0
-        var drainWaiter: CheckedContinuation<Void, Never>?
-        var spaceWaiters: [CheckedContinuation<Void, Never>] = []
-        var flushWaiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var finishing = false
+        var health: StoreHealth
+        /// Set while the write in progress has run longer than `commitWaitTimeout`.
+        var slowWrite = false
+        var drainWaiter: Waiter?
+        var spaceWaiters: [UInt64: Waiter] = [:]
+        var nextWaiterID: UInt64 = 0
+        var flushWaiters: [(target: Int, continuation: Waiter)] = []
+        var commitWaiters: [(target: Int, continuation: Waiter)] = []
+        var backoff: Task<Void, Never>?
+
+        /// Whether committed-mode callers should stop waiting for the store right now.
+        var storeIsStruggling: Bool { !health.isAvailable || slowWrite }
     }
 
     static let attemptsAfterShutdown = 5
-    private let state = Mutex(State())
+    /// This writer's identity in the store's batch log; random per router instance.
+    let writerID: String
+    private let state: Mutex<State>
     private let task = Mutex<Task<Void, Never>?>(nil)
+    private let healthObserver = Mutex<(@Sendable (StoreHealth) -> Void)?>(nil)
     private let store: any StateStore
     private let settings: RouterConfiguration.Persistence
+    private let clock: any RouterClock
     private let logger: Logger
+    private let metrics: RouterMetrics
+    /// Whether callers wait for commits (committed acknowledgements): only then is a slow write
+    /// watched, so they can be released after `commitWaitTimeout`.
+    private let watchesCommits: Bool
 
-    init(store: any StateStore, settings: RouterConfiguration.Persistence, logger: Logger) {
+    init(store: any StateStore, settings: RouterConfiguration.Persistence, watchesCommits: Bool, clock: any RouterClock, logger: Logger, metrics: RouterMetrics) {
+        self.watchesCommits = watchesCommits
         self.store = store
         self.settings = settings
+        self.clock = clock
         self.logger = logger
+        self.metrics = metrics
+        self.writerID = (0..<2).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined(separator: "-")
+        self.state = Mutex(State(health: StoreHealth(isAvailable: true, since: clock.now(), bufferedRecords: 0, droppedRecords: 0, lastError: nil)))
     }
 
     func start() {
@@ -53,42 +93,71 @@ final class StoreWriter: Sendable {
         }
     }
 
-    /// Buffers a record; suspends only while the buffer is full. Returns `false` after ``finish()``.
-    @discardableResult
-    func enqueue(_ record: Record) async -> Bool {
+    /// Called (from the writer's task) whenever the store becomes unavailable or recovers.
+    func observeHealth(_ observer: @escaping @Sendable (StoreHealth) -> Void) {
+        healthObserver.withLock { $0 = observer }
+    }
+
+    var health: StoreHealth {
+        state.withLock { state in
+            var health = state.health
+            health.bufferedRecords = state.pending.count
+            health.droppedRecords = state.lost
+            return health
+        }
+    }
+
+    // MARK: Producers
+
+    /// Buffers records in order. Waits only while the buffer is full, at most `enqueueTimeout`;
+    /// then drops them (counted). Returns the sequence number of the last record, or `nil` if the
+    /// records were dropped or the writer has finished.
+    func enqueue(_ records: [Record]) async -> Int? {
+        guard !records.isEmpty else { return nil }
+        let deadline = clock.now() + settings.enqueueTimeout
         while true {
-            enum Outcome { case added(CheckedContinuation<Void, Never>?), full, closed }
+            enum Outcome { case added(Int, Waiter?), full, closed }
             let outcome: Outcome = state.withLock { state in
                 if state.finishing { return .closed }
-                guard state.pending.count < settings.bufferCapacity else { return .full }
-                state.pending.append(record)
-                state.enqueued += 1
+                guard state.pending.count + records.count <= max(settings.bufferCapacity, records.count) else { return .full }
+                state.pending.append(contentsOf: records)
+                state.enqueued += records.count
                 let waiter = state.drainWaiter
                 state.drainWaiter = nil
-                return .added(waiter)
+                return .added(state.enqueued, waiter)
             }
             switch outcome {
-            case .added(let waiter):
+            case .added(let sequence, let waiter):
                 waiter?.resume()
-                return true
+                return sequence
             case .closed:
-                return false
+                drop(records.count, why: "the router has shut down its store writer")
+                return nil
             case .full:
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let resumeNow = state.withLock { state -> Bool in
-                        if state.pending.count < settings.bufferCapacity || state.finishing { return true }
-                        state.spaceWaiters.append(continuation)
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
+                guard clock.now() < deadline, await waitForSpace(until: deadline) else {
+                    drop(records.count, why: "the store writer's buffer stayed full for \(settings.enqueueTimeout)")
+                    return nil
                 }
             }
         }
     }
 
-    /// Waits until every record enqueued before the call has been written (or given up on).
+    /// Waits until the record with `sequence` is committed — or until the store fails or a write
+    /// runs past `commitWaitTimeout`, so no caller hangs on a store outage.
+    func waitUntilWritten(_ sequence: Int) async {
+        await withCheckedContinuation { (continuation: Waiter) in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.written >= sequence || state.storeIsStruggling || state.finishing { return true }
+                state.commitWaiters.append((sequence, continuation))
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Waits until every record accepted before the call has been written (or given up on).
     func flush() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        await withCheckedContinuation { (continuation: Waiter) in
             let done = state.withLock { state -> Bool in
                 if state.written + state.lost >= state.enqueued { return true }
                 state.flushWaiters.append((state.enqueued, continuation))
@@ -98,24 +167,31 @@ final class StoreWriter: Sendable {
         }
     }
 
-    /// Writes everything still buffered and stops. Returns how many records could not be written.
+    /// Writes everything still buffered and stops. Returns how many records were lost in all
+    /// (dropped while running, or given up on at shutdown).
     func finish() async -> Int {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (waiter, backoff) = state.withLock { state -> (Waiter?, Task<Void, Never>?) in
             state.finishing = true
             defer { state.drainWaiter = nil }
-            return state.drainWaiter
+            return (state.drainWaiter, state.backoff)
         }
         waiter?.resume()
+        backoff?.cancel()
         let running = task.withLock { $0 }
         await running?.value
+        releaseCommitWaiters()
         return state.withLock { $0.lost }
     }
 
+    // MARK: The writing task
+
     private func run() async {
-        var failedAttempts = 0
+        var sequence: Int64 = 1
+        var failures = 0
         var failedWhileFinishing = 0
+        var current: (records: Int, batch: StoreBatch)?
         while true {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            await withCheckedContinuation { (continuation: Waiter) in
                 let resumeNow = state.withLock { state -> Bool in
                     if !state.pending.isEmpty || state.finishing { return true }
                     state.drainWaiter = continuation
@@ -123,76 +199,241 @@ final class StoreWriter: Sendable {
                 }
                 if resumeNow { continuation.resume() }
             }
-            // Let a burst accumulate: enqueues during this pause find no waiter to wake.
-            let shouldGather = state.withLock { !$0.finishing && $0.pending.count < settings.batchSize }
-            if shouldGather, settings.gatherDelay > .zero, failedAttempts == 0 {
-                try? await Task.sleep(for: settings.gatherDelay)
-            }
-            let (records, finishing) = state.withLock { state -> ([Record], Bool) in
-                (Array(state.pending.prefix(settings.batchSize)), state.finishing)
-            }
-            if records.isEmpty {
-                if finishing { return }
-                continue
-            }
-            var batch = StoreBatch()
-            // Spend deltas of one batch are summed per (budget, period): one counter update each.
-            var spendIndex: [SpendKey: Int] = [:]
-            for record in records {
-                switch record {
-                case .usage(let event): batch.usage.append(event)
-                case .transition(let transition): batch.transitions.append(transition)
-                case .decision(let sample): batch.decisions.append(sample)
-                case .spend(let delta):
-                    let key = SpendKey(budget: delta.budgetID, periodStart: delta.periodStart)
-                    if let index = spendIndex[key] {
-                        batch.spend[index].amount += delta.amount
-                    } else {
-                        spendIndex[key] = batch.spend.count
-                        batch.spend.append(delta)
-                    }
+            if current == nil {
+                // Let a burst accumulate (fast mode only: in committed mode callers are waiting,
+                // and what arrives during this batch's commit forms the next one anyway).
+                let shouldGather = state.withLock { !$0.finishing && $0.pending.count < settings.batchSize }
+                if shouldGather, settings.gatherDelay > .zero, failures == 0 {
+                    try? await Task.sleep(for: settings.gatherDelay)
                 }
-            }
-            do {
-                try await store.append(batch)
-                failedAttempts = 0
-                failedWhileFinishing = 0
-                complete(records.count, lost: false)
-            } catch {
-                failedAttempts += 1
-                if finishing { failedWhileFinishing += 1 }
-                logger.error("state store write failed; will retry", metadata: ["records": "\(records.count)", "attempt": "\(failedAttempts)", "error": "\(error)"])
-                // While running, retry for as long as it takes; once shutting down, a store that
-                // fails several more times in a row is given up on so shutdown can finish.
-                if finishing, failedWhileFinishing >= Self.attemptsAfterShutdown {
-                    logger.critical("giving up on records the state store would not take", metadata: ["records": "\(records.count)"])
-                    complete(records.count, lost: true)
+                let (records, finishing) = state.withLock { state in (Array(state.pending.prefix(settings.batchSize)), state.finishing) }
+                if records.isEmpty {
+                    if finishing { return }
                     continue
                 }
-                try? await Task.sleep(for: settings.retryDelay)
+                current = (records.count, makeBatch(records, id: BatchID(writer: writerID, sequence: sequence)))
+            }
+            guard let (count, batch) = current else { continue }
+            metrics.storeBuffered.record(state.withLock { $0.pending.count })
+            switch await write(batch) {
+            case .success:
+                current = nil
+                sequence += 1
+                failures = 0
+                failedWhileFinishing = 0
+                complete(count)
+            case .failure(let error):
+                failures += 1
+                let finishing = state.withLock { $0.finishing }
+                if finishing { failedWhileFinishing += 1 }
+                markUnavailable(error, records: count, attempt: failures)
+                if finishing, failedWhileFinishing >= Self.attemptsAfterShutdown {
+                    logger.critical("giving up on records the state store would not take at shutdown", metadata: ["records": "\(count)"])
+                    current = nil
+                    sequence += 1
+                    complete(count, lost: true)
+                    continue
+                }
+                if !finishing { await backOff(attempt: failures) }
             }
         }
     }
 
+    /// Writes one batch, releasing committed-mode waiters if it runs past `commitWaitTimeout`.
+    private func write(_ batch: StoreBatch) async -> Result<Void, any Error> {
+        guard watchesCommits else {
+            do {
+                try await store.append(batch)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        let store = self.store
+        let clock = self.clock
+        let timeout = settings.commitWaitTimeout
+        enum Step: Sendable { case done(Result<Void, any Error>), slow }
+        return await withTaskGroup(of: Step.self) { group in
+            group.addTask {
+                do {
+                    try await store.append(batch)
+                    return .done(.success(()))
+                } catch {
+                    return .done(.failure(error))
+                }
+            }
+            group.addTask {
+                do {
+                    try await clock.sleep(until: clock.now() + timeout)
+                } catch {}
+                return .slow
+            }
+            var result: Result<Void, any Error>?
+            while let step = await group.next() {
+                switch step {
+                case .done(let outcome):
+                    result = outcome
+                    group.cancelAll()
+                case .slow:
+                    // The timer also ends (cancelled) after the write is done: ignore it then.
+                    if result == nil, state.withLock({ !$0.slowWrite && $0.health.isAvailable }) {
+                        state.withLock { $0.slowWrite = true }
+                        logger.warning("state store write is slow; settles stop waiting for it", metadata: ["timeout": "\(timeout)"])
+                        releaseCommitWaiters()
+                    }
+                }
+            }
+            state.withLock { $0.slowWrite = false }
+            return result ?? .failure(CancellationError())
+        }
+    }
+
+    /// Sleeps before the next attempt on the router's clock; ``finish()`` cuts it short.
+    private func backOff(attempt: Int) async {
+        var delay = settings.retryDelay
+        for _ in 1..<min(attempt, 30) where delay < settings.maxRetryDelay { delay *= 2 }
+        delay = min(delay, settings.maxRetryDelay)
+        let clock = self.clock
+        let sleeper = Task { _ = try? await clock.sleep(until: clock.now() + delay) }
+        let finishing = state.withLock { state -> Bool in
+            state.backoff = sleeper
+            return state.finishing
+        }
+        if finishing { sleeper.cancel() }
+        await sleeper.value
+        state.withLock { $0.backoff = nil }
+    }
+
+    private func makeBatch(_ records: [Record], id: BatchID) -> StoreBatch {
+        var batch = StoreBatch(id: id)
+        // Spend deltas of one batch are summed per (budget, period): one counter update each.
+        var spendIndex: [SpendKey: Int] = [:]
+        for record in records {
+            switch record {
+            case .usage(let event): batch.usage.append(event)
+            case .transition(let transition): batch.transitions.append(transition)
+            case .decision(let sample): batch.decisions.append(sample)
+            case .spend(let delta):
+                let key = SpendKey(budget: delta.budgetID, periodStart: delta.periodStart)
+                if let index = spendIndex[key] {
+                    batch.spend[index].amount += delta.amount
+                } else {
+                    spendIndex[key] = batch.spend.count
+                    batch.spend.append(delta)
+                }
+            }
+        }
+        return batch
+    }
+
+    // MARK: Bookkeeping
+
     /// Removes written (or abandoned) records from the buffer and wakes whoever waited for it.
-    private func complete(_ count: Int, lost: Bool) {
-        let (space, flushed) = state.withLock { state -> ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) in
+    private func complete(_ count: Int, lost: Bool = false) {
+        let (space, flushed, committed, recovered) = state.withLock { state -> ([Waiter], [Waiter], [Waiter], StoreHealth?) in
             state.pending.removeFirst(count)
             if lost { state.lost += count } else { state.written += count }
-            let space = state.spaceWaiters
-            state.spaceWaiters = []
-            let done = state.written + state.lost
-            var flushed: [CheckedContinuation<Void, Never>] = []
-            state.flushWaiters.removeAll { waiter in
-                if waiter.target <= done {
-                    flushed.append(waiter.continuation)
-                    return true
-                }
-                return false
+            var recovered: StoreHealth?
+            if !lost, !state.health.isAvailable {
+                state.health.isAvailable = true
+                state.health.since = clock.now()
+                state.health.lastError = nil
+                recovered = state.health
+                recovered?.bufferedRecords = state.pending.count
+                recovered?.droppedRecords = state.lost
             }
-            return (space, flushed)
+            let space = Array(state.spaceWaiters.values)
+            state.spaceWaiters.removeAll()
+            let done = state.written + state.lost
+            var flushed: [Waiter] = []
+            state.flushWaiters.removeAll { waiter in
+                guard waiter.target <= done else { return false }
+                flushed.append(waiter.continuation)
+                return true
+            }
+            var committed: [Waiter] = []
+            state.commitWaiters.removeAll { waiter in
+                guard waiter.target <= state.written || lost else { return false }
+                committed.append(waiter.continuation)
+                return true
+            }
+            return (space, flushed, committed, recovered)
         }
         space.forEach { $0.resume() }
         flushed.forEach { $0.resume() }
+        committed.forEach { $0.resume() }
+        if lost { metrics.storeDropped.increment(by: count) }
+        if let recovered {
+            metrics.storeDegraded.record(0)
+            logger.notice("state store is taking writes again; replaying the buffer", metadata: ["buffered": "\(recovered.bufferedRecords)"])
+            healthObserver.withLock { $0 }?(recovered)
+        }
+    }
+
+    private func markUnavailable(_ error: any Error, records: Int, attempt: Int) {
+        let description = String(describing: error)
+        let changed = state.withLock { state -> StoreHealth? in
+            state.health.lastError = description
+            guard state.health.isAvailable else { return nil }
+            state.health.isAvailable = false
+            state.health.since = clock.now()
+            var health = state.health
+            health.bufferedRecords = state.pending.count
+            health.droppedRecords = state.lost
+            return health
+        }
+        logger.error("state store write failed; will retry", metadata: ["records": "\(records)", "attempt": "\(attempt)", "error": "\(description)"])
+        releaseCommitWaiters()
+        if let changed {
+            metrics.storeDegraded.record(1)
+            healthObserver.withLock { $0 }?(changed)
+        }
+    }
+
+    private func releaseCommitWaiters() {
+        let waiters = state.withLock { state -> [Waiter] in
+            defer { state.commitWaiters.removeAll() }
+            return state.commitWaiters.map(\.continuation)
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    private func drop(_ count: Int, why: String) {
+        state.withLock { $0.lost += count }
+        metrics.storeDropped.increment(by: count)
+        logger.error("dropping records the state store could not take", metadata: ["records": "\(count)", "reason": "\(why)"])
+    }
+
+    /// Waits for room in the buffer until `deadline` on the router's clock; `false` on timeout.
+    private func waitForSpace(until deadline: Timestamp) async -> Bool {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        let clock = self.clock
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask { [self] in
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: Waiter) in
+                        let resumeNow = state.withLock { state -> Bool in
+                            if state.pending.count < settings.bufferCapacity || state.finishing || Task.isCancelled { return true }
+                            state.spaceWaiters[id] = continuation
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
+                    }
+                    return !Task.isCancelled
+                } onCancel: {
+                    state.withLock { $0.spaceWaiters.removeValue(forKey: id) }?.resume()
+                }
+            }
+            group.addTask {
+                try? await clock.sleep(until: deadline)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
     }
 }

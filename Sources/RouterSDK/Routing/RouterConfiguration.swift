@@ -15,6 +15,25 @@ public struct RouterConfiguration: Sendable {
 
     /// How usage events, transitions and decision samples reach the store.
     public struct Persistence: Sendable, Hashable {
+        /// What a returned ``Router/settle(_:usage:)`` (or `release`) means for its record.
+        public enum Acknowledgement: Sendable, Hashable {
+            /// Committed for stores that outlive the process
+            /// (``StateStore/persistsAcrossRestarts``), buffered for the rest.
+            case automatic
+            /// `settle` returns once its usage event and spend are committed in the store (group
+            /// commit: every settle waiting at that moment shares one transaction). A SIGKILL
+            /// then loses no acknowledged settle. While the store is failing, or a write runs past
+            /// ``commitWaitTimeout``, settles stop waiting and their records stay buffered
+            /// (``StoreHealth``): an outage slows no caller beyond that timeout.
+            case committed
+            /// `settle` returns once its record is in the writer's buffer. A crash loses at most
+            /// the buffer: ``bufferCapacity`` records, written within about ``gatherDelay`` plus
+            /// one commit while the store is healthy (`routersdk_store_buffered_records`).
+            case buffered
+        }
+
+        /// What an acknowledged settle means; see ``Acknowledgement``.
+        public var acknowledgement: Acknowledgement
         /// Records buffered before writers wait for the store (backpressure, never unbounded).
         public var bufferCapacity: Int
         /// Most records written per batch.
@@ -23,14 +42,31 @@ public struct RouterConfiguration: Sendable {
         /// arriving meanwhile cost the hot path one lock and no wake-up; `flush()` and shutdown
         /// still see everything. Zero writes each wake-up at once.
         public var gatherDelay: Duration
-        /// Delay before retrying a failed batch.
+        /// Delay before retrying a failed batch; doubles per consecutive failure up to
+        /// ``maxRetryDelay``. A running router retries until the store takes the batch.
         public var retryDelay: Duration
+        /// The longest delay between retries.
+        public var maxRetryDelay: Duration
+        /// How long a settle waits for room in a full buffer before its records are dropped
+        /// (counted in ``StoreHealth/droppedRecords`` and `routersdk_store_records_dropped_total`).
+        public var enqueueTimeout: Duration
+        /// In committed mode, how long a settle waits for a store write in progress before it
+        /// returns with its record still buffered.
+        public var commitWaitTimeout: Duration
         /// Creates persistence settings.
-        public init(bufferCapacity: Int = 65_536, batchSize: Int = 1_000, gatherDelay: Duration = .milliseconds(5), retryDelay: Duration = .milliseconds(250)) {
+        public init(
+            acknowledgement: Acknowledgement = .automatic, bufferCapacity: Int = 262_144, batchSize: Int = 1_000,
+            gatherDelay: Duration = .milliseconds(5), retryDelay: Duration = .milliseconds(100), maxRetryDelay: Duration = .seconds(5),
+            enqueueTimeout: Duration = .seconds(1), commitWaitTimeout: Duration = .seconds(2)
+        ) {
+            self.acknowledgement = acknowledgement
             self.bufferCapacity = bufferCapacity
             self.batchSize = batchSize
             self.gatherDelay = gatherDelay
             self.retryDelay = retryDelay
+            self.maxRetryDelay = maxRetryDelay
+            self.enqueueTimeout = enqueueTimeout
+            self.commitWaitTimeout = commitWaitTimeout
         }
     }
 
@@ -68,6 +104,9 @@ public struct RouterConfiguration: Sendable {
     /// and counts `routersdk_leases_expired_total`. A settle that arrives later is still charged.
     /// Set it above your longest call (a long stream); the default is 10 minutes.
     public var leaseTimeToLive: Duration
+    /// How long ``Router/shutdown()`` waits for leases in flight to be settled or released
+    /// before it writes what it has and stops.
+    public var drainTimeout: Duration
 
     /// Creates a configuration.
     public init(
@@ -76,8 +115,9 @@ public struct RouterConfiguration: Sendable {
         quotaResetFallback: Duration = .seconds(3600), circuitBreaker: CircuitBreaker = .init(),
         persistence: Persistence = .init(), decisionSampleInterval: Int = 0,
         exhaustionWarningHorizon: Duration = .seconds(600), randomSeed: UInt64? = nil,
-        reservationHeadroomPercent: Int = 10, leaseTimeToLive: Duration = .seconds(600)
+        reservationHeadroomPercent: Int = 10, leaseTimeToLive: Duration = .seconds(600), drainTimeout: Duration = .seconds(30)
     ) {
+        self.drainTimeout = drainTimeout
         self.reservationHeadroomPercent = reservationHeadroomPercent
         self.leaseTimeToLive = leaseTimeToLive
         self.strategy = strategy
@@ -108,6 +148,13 @@ public struct RouterConfiguration: Sendable {
         }
         guard decisionSampleInterval >= 0 else {
             throw RouterError(.invalidArgument, "decisionSampleInterval must not be negative")
+        }
+        for (name, value) in [
+            ("persistence.retryDelay", persistence.retryDelay), ("persistence.maxRetryDelay", persistence.maxRetryDelay),
+            ("persistence.enqueueTimeout", persistence.enqueueTimeout), ("persistence.commitWaitTimeout", persistence.commitWaitTimeout),
+            ("drainTimeout", drainTimeout),
+        ] where value <= .zero {
+            throw RouterError(.invalidArgument, "\(name) must be positive")
         }
         for (name, value) in [("rateLimitBackoff", rateLimitBackoff), ("maxRateLimitBackoff", maxRateLimitBackoff), ("quotaResetFallback", quotaResetFallback), ("openDuration", circuitBreaker.openDuration)] where value <= .zero {
             throw RouterError(.invalidArgument, "\(name) must be positive")

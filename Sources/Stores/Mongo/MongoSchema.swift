@@ -12,6 +12,8 @@ enum MongoSchema {
     static let usageEvents = "routersdk_usage_events"
     static let transitions = "routersdk_transitions"
     static let decisionSamples = "routersdk_decision_samples"
+    /// The last batch each router writer applied (`_id`: writer id, `sequence`).
+    static let writers = "routersdk_writers"
     /// The `_id` of the meta document holding the next ledger sequence number.
     static let sequenceID = "sequence"
     /// The `_id` of the meta document holding the schema version.

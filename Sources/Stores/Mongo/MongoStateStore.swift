@@ -114,6 +114,9 @@ public final class MongoStateStore: StateStore {
     }
 
     /// Returns the pool's clients; the store cannot be used afterwards.
+    /// A database server outlives the process.
+    public var persistsAcrossRestarts: Bool { true }
+
     public func close() async {
         await pool.close()
     }
@@ -188,6 +191,9 @@ public final class MongoStateStore: StateStore {
         let transitions = try batch.transitions.map { transition throws(RouterError) in (transition, try StoreRecordCoding.encode(transition)) }
         let decisions = try batch.decisions.map { sample throws(RouterError) in (sample, try StoreRecordCoding.encode(sample)) }
         try await pool.run { connection throws(RouterError) in
+            // A batch of the router's writer is applied once: its writer's last sequence is kept
+            // in the same transaction. A retry of a batch whose commit went through is skipped.
+            if let id = batch.id, try Self.alreadyApplied(id, connection) { return }
             // Ledger ids come from one counter, reserved outside the transaction so concurrent
             // writers never conflict on it (a failed batch leaves a harmless gap).
             let count = Int64(batch.usage.count + transitions.count + decisions.count)
@@ -210,20 +216,52 @@ public final class MongoStateStore: StateStore {
             let decisionDocuments: [BSON] = decisions.map { sample, record in
                 ["_id": .int64(take()), "record": .string(record), "at": .int64(sample.at.nanosecondsSinceEpoch)]
             }
-            try connection.transaction { session throws(RouterError) in
-                try connection.insertMany(MongoSchema.usageEvents, usage, session: session)
-                try connection.insertMany(MongoSchema.transitions, transitionDocuments, session: session)
-                try connection.insertMany(MongoSchema.decisionSamples, decisionDocuments, session: session)
-                for delta in batch.spend {
-                    try connection.updateOne(
-                        MongoSchema.budgetSpend, ["_id": .string(Self.spendID(delta.budgetID, delta.periodStart))],
-                        [
-                            "$inc": ["spent": .int64(delta.amount.nanodollars)],
-                            "$setOnInsert": ["budgetID": .string(delta.budgetID.rawValue), "periodStart": .int64(delta.periodStart.nanosecondsSinceEpoch)],
-                        ],
-                        upsert: true, session: session)
+            var duplicate = false
+            do throws(RouterError) {
+                try connection.transaction { session throws(RouterError) in
+                    if let id = batch.id {
+                        let advanced = try connection.updateOne(
+                            MongoSchema.writers, ["_id": .string(id.writer), "sequence": ["$lt": .int64(id.sequence)]],
+                            ["$set": ["sequence": .int64(id.sequence)]], session: session)
+                        if advanced == 0 {
+                            // First batch of this writer, or one a concurrent commit already applied.
+                            if try Self.alreadyApplied(id, connection) {
+                                duplicate = true
+                                throw RouterError(.versionConflict, "batch already applied")
+                            }
+                            try connection.insertMany(MongoSchema.writers, [["_id": .string(id.writer), "sequence": .int64(id.sequence)]], session: session)
+                        }
+                    }
+                    try Self.write(batch, usage: usage, transitions: transitionDocuments, decisions: decisionDocuments, connection, session)
                 }
+            } catch {
+                if !duplicate { throw error }
             }
+        }
+    }
+
+    /// Whether the writer of `id` already applied this batch or a later one.
+    private static func alreadyApplied(_ id: BatchID, _ connection: MongoConnection) throws(RouterError) -> Bool {
+        guard let document = try connection.find(MongoSchema.writers, ["_id": .string(id.writer)], limit: 1).first else { return false }
+        return (document["sequence"]?.integer ?? 0) >= id.sequence
+    }
+
+    /// The writes of one batch, inside its transaction.
+    private static func write(
+        _ batch: StoreBatch, usage: [BSON], transitions transitionDocuments: [BSON], decisions decisionDocuments: [BSON],
+        _ connection: MongoConnection, _ session: MongoSession
+    ) throws(RouterError) {
+        try connection.insertMany(MongoSchema.usageEvents, usage, session: session)
+        try connection.insertMany(MongoSchema.transitions, transitionDocuments, session: session)
+        try connection.insertMany(MongoSchema.decisionSamples, decisionDocuments, session: session)
+        for delta in batch.spend {
+            try connection.updateOne(
+                MongoSchema.budgetSpend, ["_id": .string(Self.spendID(delta.budgetID, delta.periodStart))],
+                [
+                    "$inc": ["spent": .int64(delta.amount.nanodollars)],
+                    "$setOnInsert": ["budgetID": .string(delta.budgetID.rawValue), "periodStart": .int64(delta.periodStart.nanosecondsSinceEpoch)],
+                ],
+                upsert: true, session: session)
         }
     }
 

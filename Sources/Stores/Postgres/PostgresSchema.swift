@@ -48,6 +48,10 @@ enum PostgresSchema {
         );
         CREATE INDEX routersdk_transitions_key ON routersdk_transitions (key_id, seq);
         """,
+        // 3: the last batch each router writer applied, so a retried batch is applied once.
+        """
+        CREATE TABLE routersdk_writer_batches (writer TEXT PRIMARY KEY, sequence BIGINT NOT NULL);
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

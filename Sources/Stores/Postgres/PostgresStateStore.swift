@@ -102,6 +102,9 @@ public final class PostgresStateStore: StateStore {
     }
 
     /// Closes the pool's connections.
+    /// A database server outlives the process.
+    public var persistsAcrossRestarts: Bool { true }
+
     public func close() async {
         await pool.close()
     }
@@ -193,6 +196,19 @@ public final class PostgresStateStore: StateStore {
         let usageRows = try StoreRecordCoding.encode(try batch.usage.enumerated().map { offset, event throws(RouterError) in try UsageRow(order: offset, event: event) })
         try await pool.run { connection throws(RouterError) in
             try connection.transaction { () throws(RouterError) in
+                if let id = batch.id {
+                    // Records the writer's sequence, or returns no row if this batch (or a later
+                    // one of the same writer) was already applied: then nothing is written twice.
+                    let recorded = try connection.query(
+                        """
+                        INSERT INTO routersdk_writer_batches (writer, sequence) VALUES ($1, $2)
+                        ON CONFLICT (writer) DO UPDATE SET sequence = EXCLUDED.sequence
+                        WHERE routersdk_writer_batches.sequence < EXCLUDED.sequence
+                        RETURNING sequence
+                        """,
+                        [.text(id.writer), .integer(id.sequence)])
+                    if recorded.isEmpty { return }
+                }
                 if !batch.usage.isEmpty {
                     // One statement for the whole batch: the events arrive as one JSON parameter,
                     // are inserted in order, and their tags fan out into routersdk_usage_tags.

@@ -48,6 +48,10 @@ enum SQLiteSchema {
         );
         CREATE INDEX transitions_key ON transitions (key_id, seq);
         """,
+        // 3: the last batch each router writer applied, so a retried batch is applied once.
+        """
+        CREATE TABLE writer_batches (writer TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -55,26 +55,45 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         }
     }
 
-    /// Migrates an open connection from its `user_version` to ``SQLiteSchema/currentVersion``,
-    /// each step in its own transaction; `target` stops early (tests of older schemas use it).
+    /// Migrates an open connection from its `user_version` to ``SQLiteSchema/currentVersion``;
+    /// `target` stops early (tests of older schemas use it).
+    ///
+    /// Safe when several processes open one new file at once: the version is read and every
+    /// step run inside one `BEGIN IMMEDIATE` transaction, which holds the file's write lock, so
+    /// the first process migrates and the others, once they get the lock, find nothing to do.
     static func migrate(_ connection: SQLiteConnection, to target: Int = SQLiteSchema.currentVersion, logger: Logger) throws(RouterError) {
-        let version = Int(try connection.query("PRAGMA user_version").first?.integer(0, "user_version") ?? 0)
-        guard version <= SQLiteSchema.currentVersion else {
-            throw RouterError(.schemaTooNew, "SQLite database '\(connection.path)' has schema version \(version); this RouterSDK understands up to \(SQLiteSchema.currentVersion)")
-        }
+        // Refuse a newer schema before anything (even the journal mode) is written.
+        try refuseNewerSchema(connection)
         if connection.path != ":memory:" {
             try connection.execute("PRAGMA journal_mode = WAL")
         }
         try connection.execute("PRAGMA synchronous = NORMAL")
-        guard version < target else { return }
-        for step in version..<target {
-            try connection.transaction { () throws(RouterError) in
+        let (from, to) = try connection.transaction { () throws(RouterError) -> (Int, Int) in
+            let version = try refuseNewerSchema(connection)
+            guard version < target else { return (version, version) }
+            for step in version..<target {
                 try connection.execute(SQLiteSchema.migrations[step])
-                try connection.execute("PRAGMA user_version = \(step + 1)")
             }
-            logger.info("migrated SQLite schema", metadata: ["path": "\(connection.path)", "version": "\(step + 1)"])
+            try connection.execute("PRAGMA user_version = \(target)")
+            return (version, target)
+        }
+        if to > from {
+            logger.info("migrated SQLite schema", metadata: ["path": "\(connection.path)", "from": "\(from)", "version": "\(to)"])
         }
     }
+
+    /// The database's schema version; `schemaTooNew` if newer code wrote it.
+    @discardableResult
+    private static func refuseNewerSchema(_ connection: SQLiteConnection) throws(RouterError) -> Int {
+        let version = Int(try connection.query("PRAGMA user_version").first?.integer(0, "user_version") ?? 0)
+        guard version <= SQLiteSchema.currentVersion else {
+            throw RouterError(.schemaTooNew, "SQLite database '\(connection.path)' has schema version \(version); this RouterSDK understands up to \(SQLiteSchema.currentVersion)")
+        }
+        return version
+    }
+
+    /// An SQLite file outlives the process (`:memory:` does not).
+    public var persistsAcrossRestarts: Bool { path != ":memory:" && !path.contains("mode=memory") }
 
     /// Closes the database. Further calls fail with `storeFailure`.
     public func close() async {
@@ -195,6 +214,18 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         let usage = try batch.usage.map { event throws(RouterError) in (event, try StoreRecordCoding.encode(event.tags)) }
         try await withConnection { connection throws(RouterError) in
             try connection.transaction { () throws(RouterError) in
+                if let id = batch.id {
+                    // Records the writer's sequence, or returns no row if this batch (or a later
+                    // one of the same writer) was already applied: then nothing is written twice.
+                    let recorded = try connection.query(
+                        """
+                        INSERT INTO writer_batches (writer, sequence) VALUES (?, ?)
+                        ON CONFLICT (writer) DO UPDATE SET sequence = excluded.sequence WHERE writer_batches.sequence < excluded.sequence
+                        RETURNING sequence
+                        """,
+                        [.text(id.writer), .integer(id.sequence)])
+                    if recorded.isEmpty { return }
+                }
                 for (event, tags) in usage {
                     let seq = try connection.query(
                         """

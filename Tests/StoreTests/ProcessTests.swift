@@ -1,0 +1,120 @@
+import Foundation
+@testable import MongoStateStore
+import RouterStores
+import RouterSDK
+import Synchronization
+import Testing
+
+/// Guarantees about many processes and crashes, proven with real OS processes (the
+/// RouterTestHelper executable) on the real stores.
+@Suite struct ProcessTests {
+    /// The helper executable, built next to the test bundle.
+    static var helper: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("RouterTestHelper")
+    }
+
+    /// The URL of a store of `backend` that nobody has opened yet, and how to remove it.
+    static func freshStore(_ backend: Backend, in directory: URL) async throws -> (url: String, cleanup: @Sendable () async -> Void) {
+        switch backend {
+        case .memory:
+            throw RouterError(.invalidArgument, "in-memory stores do not span processes")
+        case .sqlite:
+            return ("sqlite://" + directory.appendingPathComponent("fresh-\(UUID().uuidString).db").path, {})
+        case .postgres:
+            let database = try await makePostgresDatabase()
+            return (database.url, { try? await dropPostgresDatabase(database.name) })
+        case .mongo:
+            let url = try makeMongoDatabaseURL()
+            return (url, {
+                if let store = try? await MongoStateStore.open(.init(url: url), logger: quietLogger) {
+                    try? await store.dropDatabase()
+                    await store.close()
+                }
+            })
+        }
+    }
+
+    /// Runs blocking work (pipe reads, waiting for a process) on a thread of its own, never on
+    /// the cooperative pool, which two cores would otherwise leave starved.
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: body()) }.start()
+        }
+    }
+
+    /// Starts the helper with `arguments`, its stdout on a pipe.
+    static func spawn(_ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = helper
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, output)
+    }
+
+    /// Four processes open one new store at the same moment: every one of them succeeds (the
+    /// migration is serialised across processes on every backend).
+    @Test(arguments: Backend.allCases.filter(\.isPersistent))
+    func fourProcessesOpeningOneNewStoreAllSucceed(backend: Backend) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-open-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for _ in 0..<3 {
+            let (url, cleanup) = try await Self.freshStore(backend, in: directory)
+            let processes = try (0..<4).map { _ in try Self.spawn(["open", url]) }
+            for (process, output) in processes {
+                let handle = output.fileHandleForReading
+                let (printed, status) = await Self.blocking {
+                    let printed = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+                    process.waitUntilExit()
+                    return (printed, process.terminationStatus)
+                }
+                #expect(status == 0, "a concurrent open failed")
+                #expect(printed.contains("opened"))
+            }
+            await cleanup()
+        }
+    }
+
+    /// A process settling from 64 tasks is SIGKILLed: every settle that had returned (the helper
+    /// prints a lease id only after its settle returned) is in the store.
+    @Test(arguments: Backend.allCases.filter(\.isPersistent))
+    func sigkillLosesNoAcknowledgedSettle(backend: Backend) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (url, cleanup) = try await Self.freshStore(backend, in: directory)
+        let (process, output) = try Self.spawn(["settle", url, "64"])
+        // Read acknowledgements until 2,000 arrived (or 30 s passed), then kill without warning.
+        let reader = output.fileHandleForReading
+        let received = await Self.blocking { () -> Data in
+            var received = Data()
+            let started = ContinuousClock.now
+            while received.count(where: { $0 == UInt8(ascii: "\n") }) < 2_000, ContinuousClock.now - started < .seconds(30), process.isRunning {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                received.append(chunk)
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            received.append(reader.readDataToEndOfFile())
+            return received
+        }
+        #expect(process.terminationReason == .uncaughtSignal)
+        // Only whole lines: the kill may cut the last write.
+        let text = String(decoding: received, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        let complete = text.hasSuffix("\n") ? lines : lines.dropLast()
+        let acknowledged = Set(complete.compactMap { UInt64($0) })
+        #expect(acknowledged.count >= 2_000, "the helper acknowledged only \(acknowledged.count) settles")
+
+        let store = try await StateStores.open(url: url, logger: quietLogger)
+        let stored = Set(try await store.usageEvents(from: Timestamp(nanosecondsSinceEpoch: 0), to: Timestamp(secondsSinceEpoch: 4_000_000_000), limit: 10_000_000).map(\.leaseID))
+        let lost = acknowledged.subtracting(stored)
+        #expect(lost.isEmpty, "\(lost.count) of \(acknowledged.count) acknowledged settles are not in the store")
+        await store.close()
+        await cleanup()
+    }
+}
