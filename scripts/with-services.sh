@@ -7,6 +7,10 @@
 # Waits until both answer, exports their URLs for the command, and stops and deletes the
 # servers when it exits, however it exits.
 #
+# The outage test stops and restarts a second PostgreSQL server of its own mid-run
+# (ROUTERSDK_OUTAGE_POSTGRES_URL) through ROUTERSDK_OUTAGE_POSTGRES_CTL, a script taking `stop`
+# or `start` (same data directory, same port), so the other tests never see it go away.
+#
 #     scripts/with-services.sh swift test
 set -euo pipefail
 
@@ -28,31 +32,56 @@ SECANTUS_VERSION=0.7.0b3
 VENV="$ROOT/.local/venv"
 
 PG_DIR=$(mktemp -d /tmp/routersdk-pg.XXXXXX)
+OUTAGE_PG_DIR=$(mktemp -d /tmp/routersdk-pg-outage.XXXXXX)
 MONGO_DIR=$(mktemp -d /tmp/routersdk-mongo.XXXXXX)
 MONGO_PID=""
 cleanup() {
-    as_db_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    for dir in "$PG_DIR" "$OUTAGE_PG_DIR"; do
+        as_db_user "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+    done
     if [ -n "$MONGO_PID" ] && kill -0 "$MONGO_PID" 2>/dev/null; then
         # SecantusDB takes a few seconds to close WiredTiger cleanly; give it ten, then kill.
         kill -TERM "$MONGO_PID" 2>/dev/null || true
         for _ in $(seq 1 100); do kill -0 "$MONGO_PID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$MONGO_PID" 2>/dev/null || true
     fi
-    rm -rf "$PG_DIR" "$MONGO_DIR"
+    rm -rf "$PG_DIR" "$OUTAGE_PG_DIR" "$MONGO_DIR"
 }
 trap cleanup EXIT
 
-PG_PORT=$(free_port)
-PG_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
-printf '%s\n' "$PG_PASSWORD" > "$PG_DIR/password"
-[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$PG_DIR"
-echo "==> starting PostgreSQL on 127.0.0.1:$PG_PORT"
-as_db_user "$PG_BIN/initdb" -D "$PG_DIR/data" -U routersdk --pwfile="$PG_DIR/password" -A scram-sha-256 --no-sync >"$PG_DIR/initdb.log" 2>&1 \
-    || { cat "$PG_DIR/initdb.log" >&2; exit 1; }
-as_db_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c max_connections=200" start >/dev/null \
-    || { cat "$PG_DIR/server.log" >&2; exit 1; }
-export ROUTERSDK_POSTGRES_URL="postgres://routersdk:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
+# Starts a throwaway PostgreSQL cluster in directory $1 on a free port with a random password,
+# writes $1/ctl.sh (stop | start, same data and port), and prints its URL.
+start_postgres() {
+    local dir=$1 port password
+    port=$(free_port)
+    password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+    printf '%s\n' "$password" > "$dir/password"
+    cat > "$dir/ctl.sh" <<CTL
+#!/usr/bin/env bash
+# stop | start a throwaway PostgreSQL server of scripts/with-services.sh.
+set -euo pipefail
+run() { if [ "\$(id -u)" -eq 0 ]; then runuser -u postgres -- "\$@"; else "\$@"; fi; }
+case "\$1" in
+    stop) run "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null ;;
+    start) run "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \\
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null ;;
+    *) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+CTL
+    chmod +x "$dir/ctl.sh"
+    [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir"
+    as_db_user "$PG_BIN/initdb" -D "$dir/data" -U routersdk --pwfile="$dir/password" -A scram-sha-256 --no-sync >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; return 1; }
+    "$dir/ctl.sh" start || { cat "$dir/server.log" >&2; return 1; }
+    echo "postgres://routersdk:$password@127.0.0.1:$port/postgres"
+}
+
+echo "==> starting PostgreSQL on 127.0.0.1 (shared by the tests, and one the outage test stops)"
+ROUTERSDK_POSTGRES_URL=$(start_postgres "$PG_DIR")
+export ROUTERSDK_POSTGRES_URL
+ROUTERSDK_OUTAGE_POSTGRES_URL=$(start_postgres "$OUTAGE_PG_DIR")
+export ROUTERSDK_OUTAGE_POSTGRES_URL
+export ROUTERSDK_OUTAGE_POSTGRES_CTL="$OUTAGE_PG_DIR/ctl.sh"
 
 installed=$("$VENV/bin/python" -m pip show secantusdb 2>/dev/null || true)
 if [ ! -x "$VENV/bin/secantusd-py" ] || ! grep -qx "Version: $SECANTUS_VERSION" <<<"$installed"; then

@@ -39,6 +39,38 @@ extension Router {
         engine.allBudgetStatuses(now: clock.now())
     }
 
+    // MARK: Ledger retention
+
+    /// Deletes ledger records (usage events, transitions, decision samples) older than `age`
+    /// from the store; budget spend counters are kept. Run it from a periodic job to bound the
+    /// ledger. Updates the `routersdk_ledger_usage_events` gauge.
+    ///
+    /// - Returns: How many usage events were deleted.
+    /// - Throws: `invalidArgument` for a negative age; `storeFailure`.
+    @discardableResult
+    public func pruneLedger(olderThan age: Duration) async throws(RouterError) -> Int {
+        guard age >= .zero else { throw RouterError(.invalidArgument, "the retention age must not be negative") }
+        do {
+            let deleted = try await store.pruneLedger(before: clock.now() - age)
+            metrics.ledgerEvents.record(try await store.ledgerSize())
+            return deleted
+        } catch {
+            throw Self.storeError(error, "pruning the ledger")
+        }
+    }
+
+    /// How many usage events the store's ledger holds; also records the
+    /// `routersdk_ledger_usage_events` gauge.
+    public func ledgerSize() async throws(RouterError) -> Int {
+        do {
+            let size = try await store.ledgerSize()
+            metrics.ledgerEvents.record(size)
+            return size
+        } catch {
+            throw Self.storeError(error, "counting the ledger")
+        }
+    }
+
     // MARK: Catalog
 
     /// The catalog in use.

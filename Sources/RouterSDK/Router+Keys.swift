@@ -10,7 +10,7 @@ extension Router {
         try checkOpen()
         try engine.checkRegistrable(key)
         let stored = StoredKey(
-            id: key.id, settings: key.settings, sealedSecret: try sealer.seal(key.secret), state: .available,
+            id: key.id, settings: key.settings, sealedSecret: try sealer.seal(key.secret, keyID: key.id), state: .available,
             version: 1, updatedAt: clock.now())
         do {
             try await store.saveKey(stored, expectedVersion: nil)
@@ -19,51 +19,63 @@ extension Router {
         } catch {
             throw Self.storeError(error, "saving key '\(key.id)'", keyID: key.id)
         }
-        try engine.register(key, now: clock.now())
+        try engine.register(key, now: engineNow())
         recordRegistered(.available)
         logger.debug("key registered", metadata: ["key": "\(key.id)", "provider": "\(key.settings.provider)"])
         await afterManagement()
     }
 
     /// Replaces a key's settings (provider, models, weight, priority, tags, limits).
+    ///
+    /// Persist, then apply: the store is written first (compare-and-set on the key's version); if
+    /// that fails nothing changes here. Changes to one key are serialised.
     public func update(_ id: KeyID, settings: KeySettings) async throws(RouterError) {
-        try checkOpen()
-        try engine.update(id, settings: settings, now: clock.now())
-        try await persist(id)
-        await afterManagement()
+        try await changeKey(id, check: { () throws(RouterError) in try engine.checkUpdate(id, settings: settings) }) { current in
+            (settings, current.secret, current.state)
+        } apply: { () throws(RouterError) in
+            try engine.update(id, settings: settings, now: engineNow())
+        }
     }
 
     /// Replaces a key's secret, keeping its id; an `invalid` key becomes `available`.
+    /// Persisted before it takes effect, like ``update(_:settings:)``.
     public func rotate(_ id: KeyID, to secret: Secret) async throws(RouterError) {
-        try checkOpen()
-        try engine.rotate(id, secret: secret, now: clock.now())
-        try await persist(id)
+        try await changeKey(id, check: { () throws(RouterError) in try engine.checkRotate(id, secret: secret) }) { current in
+            (current.settings, secret, current.state == .invalid ? .available : current.state)
+        } apply: { () throws(RouterError) in
+            try engine.rotate(id, secret: secret, now: engineNow())
+        }
         logger.info("key secret rotated", metadata: ["key": "\(id)"])
-        await afterManagement()
     }
 
     /// Disables a key with an operator's reason; it is not chosen until ``enable(_:)``.
+    /// Persisted before it takes effect, like ``update(_:settings:)``.
     public func disable(_ id: KeyID, reason: String) async throws(RouterError) {
-        try checkOpen()
-        try engine.disable(id, reason: reason, now: clock.now())
-        try await persist(id)
-        await afterManagement()
+        try await changeKey(id, check: { () throws(RouterError) in _ = try engine.slot(of: id) }) { current in
+            (current.settings, current.secret, .disabled(reason: reason))
+        } apply: { () throws(RouterError) in
+            try engine.disable(id, reason: reason, now: engineNow())
+        }
     }
 
     /// Enables a key (also lifts a throttle or exhaustion early).
+    /// Persisted before it takes effect, like ``update(_:settings:)``.
     ///
     /// - Throws: `invalidTransition` for an `invalid` key (rotate its secret instead).
     public func enable(_ id: KeyID) async throws(RouterError) {
-        try checkOpen()
-        try engine.enable(id, now: clock.now())
-        try await persist(id)
-        await afterManagement()
+        try await changeKey(id, check: { () throws(RouterError) in try engine.checkEnable(id) }) { current in
+            (current.settings, current.secret, .available)
+        } apply: { () throws(RouterError) in
+            try engine.enable(id, now: engineNow())
+        }
     }
 
-    /// Removes a key from the router and the store. Outstanding leases may still be settled.
+    /// Removes a key from the store, then from the router. Outstanding leases may still be settled.
     public func remove(_ id: KeyID) async throws(RouterError) {
         try checkOpen()
-        _ = try engine.remove(id, now: clock.now())
+        await lockKey(id)
+        defer { unlockKey(id) }
+        _ = try engine.slot(of: id)
         do {
             try await store.deleteKey(id)
         } catch let error as RouterError where error.code == .unknownKey {
@@ -71,12 +83,59 @@ extension Router {
         } catch {
             throw Self.storeError(error, "deleting key '\(id)'", keyID: id)
         }
+        _ = try engine.remove(id, now: engineNow())
+        await afterManagement()
+    }
+
+    /// Re-seals the secret of every key registered here under the current master key (bound to
+    /// its key id), so an old master key can be retired: configure the new key as
+    /// ``RouterConfiguration/masterKey`` and the old one in `previousMasterKeys`, `restore()`, call
+    /// this, then drop the old key. Each key is written with a version check, like any change.
+    ///
+    /// - Returns: How many keys were re-sealed.
+    @discardableResult
+    public func resealSecrets() async throws(RouterError) -> Int {
+        let ids = engine.registeredKeyIDs
+        for id in ids {
+            try await changeKey(id, check: { () throws(RouterError) in _ = try engine.slot(of: id) }) { current in
+                (current.settings, current.secret, current.state)
+            } apply: { () throws(RouterError) in
+                engine.keys[Int(try engine.slot(of: id))].version += 1
+            }
+        }
+        logger.notice("re-sealed key secrets under the current master key", metadata: ["keys": "\(ids.count)", "masterKey": "\(sealer.current.id)"])
+        return ids.count
+    }
+
+    /// The one body of every key change: validate, write the new record to the store with a
+    /// version check, and only then apply it to the engine — all under the key's lock.
+    private func changeKey(
+        _ id: KeyID,
+        check: () throws(RouterError) -> Void,
+        record: (KeyRecord) -> (KeySettings, Secret, KeyState),
+        apply: () throws(RouterError) -> Void
+    ) async throws(RouterError) {
+        try checkOpen()
+        await lockKey(id)
+        defer { unlockKey(id) }
+        try check()
+        let current = engine.keys[Int(try engine.slot(of: id))]
+        let (settings, secret, state) = record(current)
+        let stored = StoredKey(
+            id: id, settings: settings, sealedSecret: try sealer.seal(secret, keyID: id), state: state,
+            version: current.version + 1, updatedAt: clock.now())
+        do {
+            try await store.saveKey(stored, expectedVersion: current.version)
+        } catch {
+            throw Self.storeError(error, "saving key '\(id)'", keyID: id)
+        }
+        try apply()
         await afterManagement()
     }
 
     /// A key's current state. Throws `unknownKey`.
     public func state(of id: KeyID) throws(RouterError) -> KeyState {
-        engine.wakeDueKeys(now: clock.now())
+        engine.wakeDueKeys(now: engineNow())
         defer { deferEffects() }
         return engine.keys[Int(try engine.slot(of: id))].state
     }
@@ -84,7 +143,7 @@ extension Router {
     /// A forward-looking view of a key's remaining capacity. Throws `unknownKey`.
     public func quota(of id: KeyID) throws(RouterError) -> KeyQuota {
         defer { deferEffects() }
-        return try engine.quota(id, now: clock.now())
+        return try engine.quota(id, now: engineNow())
     }
 
     /// The ids of all registered keys, sorted.
@@ -118,38 +177,23 @@ extension Router {
                 }
             }
         }
+        let latest: [KeyID: KeyTransition]
+        do {
+            latest = try await store.latestTransitions()
+        } catch {
+            throw Self.storeError(error, "reading the latest key transitions")
+        }
         for stored in keys where engine.slotByID[stored.id] == nil {
             let secret = try sealer.open(stored.sealedSecret, keyID: stored.id)
             // Failure-driven transitions (throttled, exhausted, invalid) are in the audit log, not
             // the key record: the newer of the two is the key's state, so cooldowns stay in force.
             var state = stored.state
-            do {
-                if let latest = try await store.transitions(of: stored.id, limit: 1).first, latest.at >= stored.updatedAt {
-                    state = latest.to
-                }
-            } catch {
-                throw Self.storeError(error, "reading the transitions of key '\(stored.id)'", keyID: stored.id)
-            }
-            if case .disabled(let reason) = state, reason == "removed" { continue }
-            try engine.register(APIKey(id: stored.id, secret: secret, settings: stored.settings), state: state, version: stored.version, now: clock.now())
+            if let transition = latest[stored.id], transition.at >= stored.updatedAt { state = transition.to }
+            try engine.register(APIKey(id: stored.id, secret: secret, settings: stored.settings), state: state, version: stored.version, now: engineNow())
             recordRegistered(state)
         }
         logger.info("restored from state store", metadata: ["keys": "\(keys.count)", "budgets": "\(budgets.count)"])
         await afterManagement()
-    }
-
-    /// Writes a key's current settings, sealed secret and state with a version check.
-    private func persist(_ id: KeyID) async throws(RouterError) {
-        guard let slot = engine.slotByID[id] else { return }
-        let record = engine.keys[Int(slot)]
-        let stored = StoredKey(
-            id: id, settings: record.settings, sealedSecret: try sealer.seal(record.secret), state: record.state,
-            version: record.version, updatedAt: clock.now())
-        do {
-            try await store.saveKey(stored, expectedVersion: record.version - 1)
-        } catch {
-            throw Self.storeError(error, "saving key '\(id)'", keyID: id)
-        }
     }
 
     /// Wraps a store error as `storeFailure`, keeping typed router errors as they are.

@@ -25,9 +25,15 @@ public actor Router {
     let logger: Logger
     let metrics = RouterMetrics()
     let writer: StoreWriter
+    /// The wall time and monotonic reading at start: the engine's clock is the wall time at
+    /// start plus the monotonic time elapsed since, so wall-clock steps do not move it.
+    private let anchor: (wall: Timestamp, monotonic: Duration)
     /// Whether `settle`/`release` wait for their records to commit (group commit).
     let acknowledgesCommitted: Bool
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Keys with a management change in progress, and who waits for each (changes to one key
+    /// are serialised across the store write, which suspends this actor).
+    private var busyKeys: [KeyID: [CheckedContinuation<Void, Never>]] = [:]
     private var subscribers: [Int: AsyncStream<RouterEvent>.Continuation] = [:]
     private var nextSubscriber = 0
     private var stateCounts: [String: Int] = [:]
@@ -70,6 +76,7 @@ public actor Router {
         self.engine = RoutingEngine(configuration: configuration, catalog: resolvedCatalog)
         self.store = store
         self.clock = clock
+        self.anchor = (clock.now(), clock.monotonicNow())
         self.logger = logger
         switch configuration.persistence.acknowledgement {
         case .automatic: self.acknowledgesCommitted = store.persistsAcrossRestarts
@@ -87,6 +94,14 @@ public actor Router {
         writer.start()
     }
 
+    /// The engine's time: rate windows, cooldowns, breakers and lease TTLs run on it. It is the
+    /// wall time at start plus monotonic time since; the wall time, which budget periods and
+    /// every stored timestamp use, is handed to the engine beside it.
+    func engineNow() -> Timestamp {
+        engine.wallNow = clock.now()
+        return anchor.wall + (clock.monotonicNow() - anchor.monotonic)
+    }
+
     // MARK: Routing
 
     /// Chooses a key for `request` and reserves its worst-case cost and limits.
@@ -99,7 +114,7 @@ public actor Router {
         guard !isShutDown else { throw RouterError(.shutDown, "the router has been shut down") }
         let started = ContinuousClock.now
         do {
-            let lease = try engine.route(request, now: clock.now())
+            let lease = try engine.route(request, now: engineNow())
             metrics.decisions.increment()
             metrics.decisionDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
             if !engine.effects.isEmpty { deferEffects() }
@@ -132,7 +147,7 @@ public actor Router {
     public func settle(_ lease: Lease, usage: Usage) async throws(RouterError) -> UsageEvent {
         let event: UsageEvent
         do {
-            event = try engine.settle(leaseID: lease.id, usage: usage, now: clock.now())
+            event = try engine.settle(leaseID: lease.id, usage: usage, now: engineNow())
         } catch {
             await afterLeaseEnded(error)
             throw error
@@ -153,7 +168,7 @@ public actor Router {
     public func release(_ lease: Lease, failure: ProviderFailure, usage: Usage? = nil) async throws(RouterError) -> UsageEvent {
         let event: UsageEvent
         do {
-            event = try engine.release(leaseID: lease.id, failure: failure, usage: usage, now: clock.now())
+            event = try engine.release(leaseID: lease.id, failure: failure, usage: usage, now: engineNow())
         } catch {
             await afterLeaseEnded(error)
             throw error
@@ -184,7 +199,7 @@ public actor Router {
     /// - Throws: `unknownKey`.
     public func observe(_ limits: ProviderRateLimits, for keyID: KeyID) async throws(RouterError) {
         guard let wait = limits.exhaustedFor else { return }
-        try engine.throttleForProviderLimits(keyID: keyID, for: wait, now: clock.now())
+        try engine.throttleForProviderLimits(keyID: keyID, for: wait, now: engineNow())
         await dispatchEffectsAndWrite()
     }
 
@@ -372,6 +387,22 @@ public actor Router {
     private func endDrain() {
         let waiters = drainWaiters
         drainWaiters.removeAll()
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Waits until no other management change of `id` is in progress, then marks one.
+    func lockKey(_ id: KeyID) async {
+        while busyKeys[id] != nil {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                busyKeys[id]!.append(continuation)
+            }
+        }
+        busyKeys[id] = []
+    }
+
+    /// Ends the change of `id` and lets the next waiting one in.
+    func unlockKey(_ id: KeyID) {
+        let waiters = busyKeys.removeValue(forKey: id) ?? []
         waiters.forEach { $0.resume() }
     }
 

@@ -116,11 +116,27 @@ public final class FakeProviderServer: Sendable {
         set { shared.state.withLock { $0.defaultReply = newValue } }
     }
 
-    /// Every request received, oldest first.
+    /// The newest requests received (at most ``requestLogCapacity``), oldest first.
     public var requests: [Request] { shared.state.withLock { $0.requests } }
+
+    /// How many requests the log keeps; older ones are dropped (``receivedRequests`` still counts them).
+    public static let requestLogCapacity = 10_000
+
+    /// Every request received since the start, including those dropped from the log.
+    public var receivedRequests: Int { shared.state.withLock { $0.received } }
 
     /// Requests answered with ``FakeProviderResponse/hang`` whose client went away.
     public var abandonedRequests: Int { shared.state.withLock { $0.abandoned } }
+
+    /// Suspends until the server has received at least `count` requests (no polling, no sleep).
+    public func waitForRequests(_ count: Int) async {
+        await shared.wait { $0.received >= count }
+    }
+
+    /// Suspends until at least `count` hanging requests were abandoned by their client.
+    public func waitForAbandonedRequests(_ count: Int) async {
+        await shared.wait { $0.abandoned >= count }
+    }
 }
 
 /// The state connections share.
@@ -130,16 +146,50 @@ private final class Shared: Sendable {
         var requests: [FakeProviderServer.Request] = []
         var defaultReply = FakeReply(text: "Hello from the fake provider.")
         var abandoned = 0
+        var received = 0
+        var waiters: [(condition: @Sendable (State) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     let state = Mutex(State())
+
+    /// Resumes when `condition` holds for the state (checked now and after every change).
+    func wait(until condition: @escaping @Sendable (State) -> Bool) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if condition(state) { return true }
+                state.waiters.append((condition, continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Changes the state and wakes the waiters whose condition now holds.
+    func update<T>(_ body: (inout State) -> T) -> T {
+        let (result, ready) = state.withLock { state -> (T, [CheckedContinuation<Void, Never>]) in
+            let result = body(&state)
+            var ready: [CheckedContinuation<Void, Never>] = []
+            var waiting = state.waiters
+            state.waiters = []
+            let current = state
+            waiting.removeAll { waiter in
+                guard waiter.condition(current) else { return false }
+                ready.append(waiter.continuation)
+                return true
+            }
+            state.waiters = waiting
+            return (result, ready)
+        }
+        ready.forEach { $0.resume() }
+        return result
+    }
 
     func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
             var hanging = 0
-            defer { if hanging > 0 { state.withLock { $0.abandoned += hanging } } }
+            defer { if hanging > 0 { update { $0.abandoned += hanging } } }
             for try await part in inbound {
                 switch part {
                 case .head(let value):
@@ -172,8 +222,11 @@ private final class Shared: Sendable {
         let json = request.json
         let stream = json?["stream"] == .bool(true) || path.contains(":streamGenerateContent")
         let model = json?["model"]?.string ?? path.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) } ?? "model"
-        let response = state.withLock { state -> FakeProviderResponse in
+        let response = update { state -> FakeProviderResponse in
+            state.received += 1
             state.requests.append(request)
+            // A bounded log, so a long load test does not grow the server without end.
+            if state.requests.count > FakeProviderServer.requestLogCapacity { state.requests.removeFirst(state.requests.count / 2) }
             if var queue = state.scripts[secret], !queue.isEmpty {
                 let next = queue.removeFirst()
                 state.scripts[secret] = queue

@@ -15,6 +15,7 @@ public final class ManualClock: RouterClock, Sendable {
 
     private struct State {
         var now: Timestamp
+        var monotonic: Duration = .zero
         var sleepers: [Sleeper] = []
         var nextID: UInt64 = 0
     }
@@ -30,6 +31,11 @@ public final class ManualClock: RouterClock, Sendable {
         state.withLock { $0.now }
     }
 
+    /// Moves with ``advance(by:)`` and ``advance(to:)``, not with ``set(to:)``.
+    public func monotonicNow() -> Duration {
+        state.withLock { $0.monotonic }
+    }
+
     /// Moves time forward and wakes sleepers whose deadline has passed.
     public func advance(by duration: Duration) {
         let target = now() + duration
@@ -39,6 +45,7 @@ public final class ManualClock: RouterClock, Sendable {
     /// Moves time to `instant` (never backwards) and wakes sleepers whose deadline has passed.
     public func advance(to instant: Timestamp) {
         let due = state.withLock { state -> [Sleeper] in
+            if instant > state.now { state.monotonic += instant - state.now }
             state.now = max(state.now, instant)
             let now = state.now
             let due = state.sleepers.filter { $0.deadline <= now }
@@ -49,7 +56,8 @@ public final class ManualClock: RouterClock, Sendable {
     }
 
     /// Sets the wall clock to `instant`, backwards as well as forwards — what an NTP step or a
-    /// VM restored from a snapshot does to a real clock. Sleepers whose deadline is now passed wake.
+    /// VM restored from a snapshot does to a real clock: ``monotonicNow()`` does not move.
+    /// Sleepers whose deadline is now passed wake.
     public func set(to instant: Timestamp) {
         let due = state.withLock { state -> [Sleeper] in
             state.now = instant

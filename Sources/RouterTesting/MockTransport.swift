@@ -19,10 +19,12 @@ public final class MockTransport: Transport {
     }
 
     public func send(_ request: TransportRequest) async throws -> TransportResponse {
-        recorded.withLock { $0.append(request) }
+        recorded.withLock { $0.append(request.redacted) }
         return try await respond(request)
     }
 
-    /// Every request sent so far, oldest first.
+    /// Every request sent so far, oldest first, with credential headers (and a `key=` query
+    /// parameter) redacted: a test double keeps no plaintext secret. The `respond` closure sees
+    /// the request as sent, to check authentication.
     public var requests: [TransportRequest] { recorded.withLock { $0 } }
 }

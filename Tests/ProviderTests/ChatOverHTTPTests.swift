@@ -149,9 +149,11 @@ import Testing
                 ChatRequest(model: "small", messages: [.user("hi")], temperature: 3),
                 ChatRequest(model: "small", messages: [.user("hi")], maxTokens: 0),
             ] {
-                await #expect(throws: RouterError.self) { try await fixture.client.chat(request) }
+                await #expect { try await fixture.client.chat(request) } throws: { ($0 as? RouterError)?.code == .invalidArgument }
             }
-            await #expect(throws: RouterError.self) { try await fixture.client.chat(ChatRequest(model: "no-such-model", messages: [.user("hi")])) }
+            await #expect { try await fixture.client.chat(ChatRequest(model: "no-such-model", messages: [.user("hi")])) } throws: {
+                ($0 as? RouterError)?.code == .unknownModel
+            }
             #expect(fixture.server.requests.isEmpty)
         }
     }

@@ -158,10 +158,10 @@ import Testing
             fixture.server.script(secret: ProviderFixture.secret("k"), [.hang])
             let client = fixture.client
             let call = Task { try await client.chat(ChatRequest(model: "small", messages: [.user("Hello?")])) }
-            try await eventually("the server has the request") { fixture.server.requests.count == 1 }
+            await fixture.server.waitForRequests(1)
             call.cancel()
             await #expect(throws: CancellationError.self) { try await call.value }
-            try await eventually("the server saw the client go away") { fixture.server.abandonedRequests == 1 }
+            await fixture.server.waitForAbandonedRequests(1)
             #expect(try await fixture.router.quota(of: "k").inFlight == 0)
             #expect(try await fixture.router.budgetStatus("all").reserved == .zero)
             #expect(try await fixture.router.state(of: "k") == .available)
@@ -175,8 +175,9 @@ import Testing
             for try await event in fixture.client.stream(ChatRequest(model: "claude", messages: question)) {
                 if case .text = event { break }
             }
-            try await eventually("the lease is released") { (try? await fixture.router.quota(of: "k").inFlight) == 0 }
-            try await eventually("the reservation is returned") { (try? await fixture.router.budgetStatus("all").reserved) == .zero }
+            // Ending the iteration cancels the stream's task, which releases the lease on its way out.
+            try await waitForRelease { (try? await fixture.router.quota(of: "k").inFlight) == 0 }
+            #expect(try await fixture.router.budgetStatus("all").reserved == .zero)
         }
     }
 }
@@ -190,11 +191,11 @@ import Testing
             let deadline = fixture.clock.now() + .seconds(5)
             let stream = fixture.client.stream(ChatRequest(model: "small", messages: [.user("Hello?")], deadline: deadline))
             let consumer = Task { await collect(stream) }
-            try await eventually("the server has the request") { fixture.server.requests.count == 1 }
+            await fixture.server.waitForRequests(1)
             fixture.clock.advance(by: .seconds(5))
             let (_, error) = await consumer.value
             #expect((error as? RouterError)?.code == .deadlineExceeded)
-            try await eventually("the server saw the client go away") { fixture.server.abandonedRequests == 1 }
+            await fixture.server.waitForAbandonedRequests(1)
             #expect(try await fixture.router.quota(of: "k").inFlight == 0)
             #expect(try await fixture.router.budgetStatus("all").reserved == .zero)
         }
@@ -206,7 +207,9 @@ import Testing
             fixture.clock.advance(by: .seconds(1))
             let (_, error) = await collect(fixture.client.stream(ChatRequest(model: "small", messages: [.user("Hello?")], deadline: past)))
             #expect((error as? RouterError)?.code == .deadlineExceeded)
-            await #expect(throws: RouterError.self) { try await fixture.client.chat(ChatRequest(model: "small", messages: [.user("Hello?")], deadline: past)) }
+            await #expect { try await fixture.client.chat(ChatRequest(model: "small", messages: [.user("Hello?")], deadline: past)) } throws: {
+                ($0 as? RouterError)?.code == .deadlineExceeded
+            }
             #expect(fixture.server.requests.isEmpty)
         }
     }

@@ -96,13 +96,14 @@ func withProviders(
     try await router.shutdown()
 }
 
-/// Waits (on real I/O, bounded) until `condition` holds.
-func eventually(_ what: String, _ condition: () async -> Bool) async throws {
-    for _ in 0..<1_000 {
+/// Waits until `condition` holds by yielding to the tasks that make it true (no sleeping);
+/// bounded, so a condition that never holds fails the test instead of hanging it.
+func waitForRelease(_ condition: () async -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    for _ in 0..<100_000 {
         if await condition() { return }
-        try await Task.sleep(for: .milliseconds(5))
+        await Task.yield()
     }
-    Issue.record("timed out waiting until \(what)")
+    Issue.record("the condition did not hold after 100,000 yields", sourceLocation: sourceLocation)
 }
 
 /// Collects a stream's events, or the error that ended it.

@@ -29,12 +29,24 @@ import Testing
         let results = await withTaskGroup(of: Money?.self) { group in
             for task in 0..<1_000 {
                 group.addTask {
-                    guard let lease = try? await router.route(.small(input: 1000, output: 1000)) else { return nil }
+                    let lease: Lease
+                    do {
+                        lease = try await router.route(.small(input: 1000, output: 1000))
+                    } catch {
+                        // The only acceptable refusal is the budget's.
+                        #expect((error as? RouterError)?.code == .budgetExceeded, "got \(error)")
+                        return nil
+                    }
                     let check = try? await router.budgetStatus("global")
-                    if let check { #expect(check.spent + check.reserved <= limit) }
+                    #expect(check.map { $0.spent + $0.reserved <= limit } == true)
                     // Real usage varies but never exceeds the reservation.
                     let usage = Usage(inputTokens: 1000, outputTokens: task % 1000)
-                    return (try? await router.settle(lease, usage: usage))?.cost
+                    do {
+                        return try await router.settle(lease, usage: usage).cost
+                    } catch {
+                        Issue.record("settling an active lease failed: \(error)")
+                        return nil
+                    }
                 }
             }
             var costs: [Money] = []
@@ -48,7 +60,14 @@ import Testing
         #expect(status.reserved == .zero)
         #expect(results.count >= 333)  // $1 / $0.003 worst case: at least that many always fit
         // Drain the rest sequentially: the budget stops exactly when a worst case no longer fits.
-        while let lease = try? await router.route(.small(input: 1000, output: 1000)) {
+        while true {
+            let lease: Lease
+            do {
+                lease = try await router.route(.small(input: 1000, output: 1000))
+            } catch {
+                #expect(error.code == .budgetExceeded, "got \(error)")
+                break
+            }
             try await router.settle(lease, usage: Usage(inputTokens: 1000, outputTokens: 1000))
         }
         let final = try await router.budgetStatus("global")

@@ -40,15 +40,54 @@ import Testing
         #expect(try await router.budgetStatus("daily").spent == .zero)
     }
 
-    @Test func aStepBackDoesNotRefillARateWindow() async throws {
+    @Test func rateWindowsRunOnMonotonicTimeNotTheWallClock() async throws {
         let clock = ManualClock(now: Self.beforeMidnight)
         let router = try makeRouter(clock: clock)
         try await router.register(key("k", models: ["small"], limits: KeyLimits(requestsPerMinute: 2)))
         for _ in 0..<2 { try await router.settle(try await router.route(.small()), usage: .none) }
         await expectRouterError(.noEligibleKey) { try await router.route(.small()) }
+        // Neither a step back nor a step forward of the wall clock refills the window...
         clock.set(to: Self.beforeMidnight - .seconds(3600))
         await expectRouterError(.noEligibleKey) { try await router.route(.small()) }
-        clock.set(to: Self.beforeMidnight + .seconds(31))
-        _ = try await router.route(.small())  // one request's worth refilled after half the window
+        clock.set(to: Self.beforeMidnight + .seconds(3600))
+        await expectRouterError(.noEligibleKey) { try await router.route(.small()) }
+        // ...time passing does: one request's worth after half the window.
+        clock.advance(by: .seconds(30))
+        _ = try await router.route(.small())
+    }
+
+    @Test func cooldownsLastTheirDurationWhateverTheWallClockDoes() async throws {
+        let clock = ManualClock(now: Self.beforeMidnight)
+        let store = InMemoryStateStore()
+        let router = try makeRouter(clock: clock, store: store)
+        try await router.register(key("k", models: ["small"]))
+        try await router.release(try await router.route(.small()), failure: .rateLimited(retryAfter: .seconds(30)))
+        // A wall step forward by an hour does not end a 30-second cooldown early...
+        clock.set(to: Self.beforeMidnight + .seconds(3600))
+        await expectRouterError(.noEligibleKey) { try await router.route(.small()) }
+        // ...and a step back by two hours does not stretch it.
+        clock.set(to: Self.beforeMidnight - .seconds(3600))
+        clock.advance(by: .seconds(29))
+        await expectRouterError(.noEligibleKey) { try await router.route(.small()) }
+        clock.advance(by: .seconds(1))
+        #expect(try await router.state(of: "k") == .available)
+        // Transitions are stamped with the wall clock, as stored times are.
+        await router.flush()
+        let newest = try await store.transitions(of: "k", limit: 1)
+        #expect(newest.first?.to == .available)
+        #expect(newest.first?.at == clock.now())
+    }
+
+    @Test func leasesExpireOnMonotonicTime() async throws {
+        let clock = ManualClock(now: Self.beforeMidnight)
+        let router = try makeRouter(clock: clock) { $0.leaseTimeToLive = .seconds(60) }
+        try await router.register(key("k", models: ["small"], limits: KeyLimits(maxConcurrentRequests: 1)))
+        let held = try await router.route(.small())
+        clock.set(to: Self.beforeMidnight + .seconds(86_400))  // a day's wall jump: not a minute passing
+        await expectRouterError(.noEligibleKey) { try await router.route(.small()) }
+        clock.advance(by: .seconds(61))
+        _ = try await router.route(.small())
+        // The reclaimed lease can still be released late (nothing more to return).
+        #expect(try await router.release(held, failure: .cancelled).cost == .zero)
     }
 }

@@ -91,7 +91,7 @@ import Testing
         }
         await clock.waitForSleepers(2)
         clock.advance(to: deadline)
-        await #expect(throws: RouterError.self) { try await task.value }
+        await expectRouterError(.deadlineExceeded) { try await task.value }
         #expect(try await router.quota(of: "k").inFlight == 0)
         #expect(try await router.quota(of: "k").failures == 1)
     }

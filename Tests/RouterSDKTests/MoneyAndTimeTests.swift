@@ -46,7 +46,7 @@ import Testing
 
     @Test func negativePricesAreRejected() {
         let price = ModelPrice(inputPerMillion: Money(dollars: -1), outputPerMillion: .zero)
-        #expect(throws: RouterError.self) { try price.validated(model: "x") }
+        #expect { try price.validated(model: "x") } throws: { ($0 as? RouterError)?.code == .invalidPrice }
     }
 }
 

@@ -52,7 +52,13 @@ final class FlakyStore: StateStore {
 
     func ping() async throws { try await inner.ping() }
     func loadKeys() async throws -> [StoredKey] { try await inner.loadKeys() }
-    func saveKey(_ key: StoredKey, expectedVersion: Int64?) async throws { try await inner.saveKey(key, expectedVersion: expectedVersion) }
+    /// Makes key saves fail while set.
+    let failSaves = Mutex(false)
+
+    func saveKey(_ key: StoredKey, expectedVersion: Int64?) async throws {
+        if failSaves.withLock({ $0 }) { throw RouterError(.storeFailure, "injected save failure") }
+        try await inner.saveKey(key, expectedVersion: expectedVersion)
+    }
     func deleteKey(_ id: KeyID) async throws { try await inner.deleteKey(id) }
     func loadBudgets() async throws -> [Budget] { try await inner.loadBudgets() }
     func saveBudget(_ budget: Budget) async throws { try await inner.saveBudget(budget) }
@@ -63,6 +69,8 @@ final class FlakyStore: StateStore {
         try await inner.spend(from: from, to: to, groupedBy: grouping)
     }
     func decisionSamples(limit: Int) async throws -> [DecisionSample] { try await inner.decisionSamples(limit: limit) }
+    func pruneLedger(before cutoff: Timestamp) async throws -> Int { try await inner.pruneLedger(before: cutoff) }
+    func ledgerSize() async throws -> Int { try await inner.ledgerSize() }
     func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money { try await inner.spend(of: budget, periodStart: periodStart) }
     func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {
         try await inner.addSpend(amount, to: budget, periodStart: periodStart, limit: limit)

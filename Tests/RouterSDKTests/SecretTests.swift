@@ -28,18 +28,18 @@ import Testing
         #expect(try sealer.seal(Secret(Self.plaintext)).combined != sealed.combined)
         var tampered = sealed
         tampered.combined[tampered.combined.startIndex + 14] ^= 0xFF
-        #expect(throws: RouterError.self) { try sealer.open(tampered) }
+        #expect { try sealer.open(tampered) } throws: { ($0 as? RouterError)?.code == .secretUnsealFailed }
         let other = SecretSealer(current: MasterKey.random(id: "other"))
-        #expect(throws: RouterError.self) { try other.open(sealed) }
+        #expect { try other.open(sealed) } throws: { ($0 as? RouterError)?.code == .secretUnsealFailed }
         // Rotation: a sealer with the old key as previous opens old records.
         let rotated = SecretSealer(current: MasterKey.random(id: "new"), previous: [testMasterKey])
         #expect(try rotated.open(sealed) == Secret(Self.plaintext))
     }
 
     @Test func masterKeysValidateTheirMaterial() throws {
-        #expect(throws: RouterError.self) { try MasterKey(id: "short", bytes: [1, 2, 3]) }
-        #expect(throws: RouterError.self) { try MasterKey(id: "b64", base64: "not base64!") }
-        #expect(throws: RouterError.self) { try MasterKey.fromEnvironment(["ROUTERSDK_MASTER_KEY": "AAAA"]) }
+        #expect { try MasterKey(id: "short", bytes: [1, 2, 3]) } throws: { ($0 as? RouterError)?.code == .invalidMasterKey }
+        #expect { try MasterKey(id: "b64", base64: "not base64!") } throws: { ($0 as? RouterError)?.code == .invalidMasterKey }
+        #expect { try MasterKey.fromEnvironment(["ROUTERSDK_MASTER_KEY": "AAAA"]) } throws: { ($0 as? RouterError)?.code == .invalidMasterKey }
         #expect(try MasterKey.fromEnvironment([:]) == nil)
         let encoded = Data(repeating: 9, count: 32).base64EncodedString()
         #expect((try? MasterKey.fromEnvironment(["ROUTERSDK_MASTER_KEY": encoded]))??.id == "env")

@@ -83,6 +83,8 @@ import Testing
             #expect(try await store.spend(from: epoch + .seconds(100_000), to: epoch + .seconds(200_000), groupedBy: .total).isEmpty)
             #expect(try await store.transitions(of: nil, limit: 10) == transitions.reversed())
             #expect(try await store.transitions(of: "a", limit: 1) == [transitions[2]])
+            // Restore reads the newest transition of every key in one query.
+            #expect(try await store.latestTransitions() == ["a": transitions[2], "b": transitions[1]])
             #expect(try await store.decisionSamples(limit: 5) == [sample])
         }
     }
@@ -138,6 +140,26 @@ import Testing
             try await store.append(StoreBatch(spend: [SpendDelta(budgetID: "cap", periodStart: epoch, amount: Money(nanodollars: 1))]))
             try await store.append(StoreBatch(spend: [SpendDelta(budgetID: "cap", periodStart: epoch, amount: Money(nanodollars: 1))]))
             #expect(try await store.spend(of: "cap", periodStart: epoch) == Money(nanodollars: 302))
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func retentionPrunesOldRecordsAndKeepsSpendCounters(backend: Backend) async throws {
+        try await withStore(backend) { fixture in
+            let store = fixture.store
+            try await store.append(StoreBatch(
+                usage: [usage(1, key: "a", cost: 10, tags: ["t"], at: 0), usage(2, key: "a", cost: 20, tags: ["t"], at: 100), usage(3, key: "a", cost: 30, at: 200)],
+                transitions: [KeyTransition(keyID: "a", from: .available, to: .invalid, reason: .authInvalid, at: epoch + .seconds(50))],
+                spend: [SpendDelta(budgetID: "b", periodStart: epoch, amount: Money(nanodollars: 60))]))
+            #expect(try await store.ledgerSize() == 3)
+            #expect(try await store.pruneLedger(before: epoch + .seconds(150)) == 2)
+            #expect(try await store.ledgerSize() == 1)
+            let all = (epoch - .seconds(1), epoch + .seconds(1_000))
+            #expect(try await store.usageEvents(from: all.0, to: all.1, limit: 10).map(\.leaseID) == [3])
+            #expect(try await store.spend(from: all.0, to: all.1, groupedBy: .tag).isEmpty)
+            #expect(try await store.transitions(of: "a", limit: 10).isEmpty)
+            #expect(try await store.spend(of: "b", periodStart: epoch) == Money(nanodollars: 60))
+            #expect(try await store.pruneLedger(before: epoch) == 0)
         }
     }
 

@@ -122,7 +122,9 @@ extension RoutingEngine {
         return nil
     }
 
-    private func firstBlockingBudget(_ accounts: [Int32], _ cost: Money, _ nowMs: Int64) -> BudgetID? {
+    /// Budget periods are calendar periods: they roll on the wall clock, not the engine's.
+    private func firstBlockingBudget(_ accounts: [Int32], _ cost: Money, _: Int64) -> BudgetID? {
+        let nowMs = wallNow.millisecondsSinceEpoch
         for account in accounts {
             budgets[account]!.roll(to: nowMs)
             if !budgets[account]!.admits(cost) { return budgets[account]!.budget.id }
@@ -171,11 +173,11 @@ extension RoutingEngine {
         let decision = RoutingDecision(strategy: strategy, keyID: keys[index].id, model: model, cost: cost, skipped: skipped, alternatives: alternatives)
         decisionCount &+= 1
         if configuration.decisionSampleInterval > 0, decisionCount % configuration.decisionSampleInterval == 0 {
-            effects.append(.sample(DecisionSample(leaseID: leaseID, keyID: keys[index].id, model: model, strategy: strategy, reservedCost: cost, explanation: decision.explanation, at: now)))
+            effects.append(.sample(DecisionSample(leaseID: leaseID, keyID: keys[index].id, model: model, strategy: strategy, reservedCost: cost, explanation: decision.explanation, at: wallNow)))
         }
         return Lease(
             id: leaseID, keyID: keys[index].id, model: model, secret: keys[index].secret, reservedCost: cost,
-            reservedTokens: request.reservedTokens, issuedAt: now, decision: decision)
+            reservedTokens: request.reservedTokens, issuedAt: wallNow, decision: decision)
     }
 
     /// Every candidate of the request with its verdict (only when the request asks to explain).
@@ -248,7 +250,7 @@ extension RoutingEngine {
             budgets[account]!.exhaustedAlerted = true
             effects.append(.event(.budgetExhausted(BudgetAlert(
                 budgetID: budget, percent: 100, spent: state.spent, limit: state.budget.limit, enforcement: state.budget.enforcement,
-                at: Timestamp(nanosecondsSinceEpoch: nowMs * 1_000_000)))))
+                at: wallNow))))
         }
         // A global or request-tag budget applies to every candidate, so it is the reason even
         // when some candidates are also cooling down.

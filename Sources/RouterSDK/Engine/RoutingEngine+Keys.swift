@@ -58,11 +58,32 @@ extension RoutingEngine {
     }
 
     /// Replaces a key's settings, re-indexing it if its provider or models changed.
-    func update(_ id: KeyID, settings: KeySettings, now: Timestamp) throws(RouterError) {
+    /// Throws what ``update(_:settings:now:)`` would, without changing anything.
+    @discardableResult
+    func checkUpdate(_ id: KeyID, settings: KeySettings) throws(RouterError) -> [ModelRef] {
         let slot = try slot(of: id)
         try settings.validate(keyID: id)
         try validateSecret(keys[Int(slot)].secret, id: id, provider: settings.provider)
-        let refs = try models(for: id, settings)
+        return try models(for: id, settings)
+    }
+
+    /// Throws what ``rotate(_:secret:now:)`` would, without changing anything.
+    func checkRotate(_ id: KeyID, secret: Secret) throws(RouterError) {
+        let slot = try slot(of: id)
+        try validateSecret(secret, id: id, provider: keys[Int(slot)].settings.provider)
+    }
+
+    /// Throws what ``enable(_:now:)`` would, without changing anything.
+    func checkEnable(_ id: KeyID) throws(RouterError) {
+        let slot = try slot(of: id)
+        if case .invalid = keys[Int(slot)].state {
+            throw RouterError(.invalidTransition, "key '\(id)' is invalid (credential rejected); rotate its secret instead of enabling it", keyID: id)
+        }
+    }
+
+    func update(_ id: KeyID, settings: KeySettings, now: Timestamp) throws(RouterError) {
+        let slot = try slot(of: id)
+        let refs = try checkUpdate(id, settings: settings)
         let old = keys[Int(slot)].settings
         keys[Int(slot)].settings = settings
         keys[Int(slot)].applyLimits()
@@ -102,10 +123,8 @@ extension RoutingEngine {
     /// An operator turns a key back on (also lifts a throttle or exhaustion early). An `invalid`
     /// key cannot be enabled: rotate its secret.
     func enable(_ id: KeyID, now: Timestamp) throws(RouterError) {
+        try checkEnable(id)
         let slot = try slot(of: id)
-        if case .invalid = keys[Int(slot)].state {
-            throw RouterError(.invalidTransition, "key '\(id)' is invalid (credential rejected); rotate its secret instead of enabling it", keyID: id)
-        }
         keys[Int(slot)].version += 1
         transition(slot: slot, to: .available, reason: .operatorEnabled, detail: nil, now: now)
     }
@@ -122,7 +141,9 @@ extension RoutingEngine {
         slotByID[id] = nil
         freeSlots.append(slot)
         resolvedNames.removeAll(keepingCapacity: true)
-        effects.append(.transition(KeyTransition(keyID: id, from: state, to: .disabled(reason: "removed"), reason: .removed, detail: nil, at: now)))
+        // Audited as a transition to `disabled`; the key's row is deleted from the store, so a
+        // restore never sees it again whatever the log says.
+        effects.append(.transition(KeyTransition(keyID: id, from: state, to: .disabled(reason: "removed"), reason: .removed, detail: nil, at: wallNow)))
         return state
     }
 

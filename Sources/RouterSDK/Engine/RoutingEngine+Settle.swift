@@ -37,7 +37,7 @@ extension RoutingEngine {
         let event = UsageEvent(
             leaseID: leaseID, keyID: lease.keyID, model: lease.model, inputTokens: usage.inputTokens,
             outputTokens: usage.outputTokens, cost: cost, latencyNanoseconds: usage.latency?.wholeNanoseconds,
-            outcome: .success, failure: nil, tags: lease.tags.sorted(), at: now)
+            outcome: .success, failure: nil, tags: lease.tags.sorted(), at: wallNow)
         effects.append(.usage(event))
         return event
     }
@@ -71,7 +71,7 @@ extension RoutingEngine {
         let event = UsageEvent(
             leaseID: leaseID, keyID: lease.keyID, model: lease.model, inputTokens: used.inputTokens,
             outputTokens: used.outputTokens, cost: cost, latencyNanoseconds: used.latency?.wholeNanoseconds,
-            outcome: .failure, failure: failure.label, tags: lease.tags.sorted(), at: now)
+            outcome: .failure, failure: failure.label, tags: lease.tags.sorted(), at: wallNow)
         effects.append(.usage(event))
         return event
     }
@@ -101,7 +101,7 @@ extension RoutingEngine {
         effects.append(.usage(UsageEvent(
             leaseID: lease.id, keyID: lease.keyID, model: lease.model, inputTokens: 0, outputTokens: 0,
             cost: lease.reservedCost, latencyNanoseconds: nil, outcome: outcome, failure: label,
-            tags: lease.tags.sorted(), at: now)))
+            tags: lease.tags.sorted(), at: wallNow)))
     }
 
     /// Charges a settle or release that arrived after its lease was reclaimed: the reservation,
@@ -130,7 +130,7 @@ extension RoutingEngine {
         let event = UsageEvent(
             leaseID: lease.id, keyID: lease.keyID, model: lease.model, inputTokens: used.inputTokens,
             outputTokens: used.outputTokens, cost: cost, latencyNanoseconds: used.latency?.wholeNanoseconds,
-            outcome: label == nil ? .success : .failure, failure: label, tags: lease.tags.sorted(), at: now)
+            outcome: label == nil ? .success : .failure, failure: label, tags: lease.tags.sorted(), at: wallNow)
         effects.append(.usage(event))
         if let problem = refused {
             throw RouterError(.invalidArgument, "\(problem); the expired lease #\(lease.id) was charged nothing")
@@ -155,7 +155,7 @@ extension RoutingEngine {
                 rescore(slot: slot)
             }
             effects.append(.event(.leaseExpired(LeaseExpiry(
-                leaseID: lease.id, keyID: lease.keyID, model: lease.model, reservedCost: lease.reservedCost, at: now))))
+                leaseID: lease.id, keyID: lease.keyID, model: lease.model, reservedCost: lease.reservedCost, at: wallNow))))
             lease.reservedCost = .zero
             lease.reservedTokens = 0
             expiredLeases[lease.id] = ExpiredLease(record: lease, expiredAtMs: nowMs)
@@ -188,7 +188,9 @@ extension RoutingEngine {
     }
 
     /// Moves the reservation to spend in every budget the lease reserved against.
-    private func charge(_ lease: LeaseRecord, cost: Money, now: Timestamp) {
+    private func charge(_ lease: LeaseRecord, cost: Money, now _: Timestamp) {
+        // Budget periods are calendar periods: they roll on the wall clock.
+        let now = wallNow
         let nowMs = now.millisecondsSinceEpoch
         for account in lease.accounts {
             guard budgets.accounts.indices.contains(Int(account)), budgets[account] != nil else { continue }

@@ -64,6 +64,9 @@ final class RoutingEngine {
     var nextLeaseID: UInt64 = UInt64.random(in: 1 ... (1 << 62))
     var rng: SplitMix64
     var effects: [EngineEffect] = []
+    /// The wall-clock time of the current call, set by the router: budget periods, ledger and
+    /// transition timestamps use it. Every other `now` the engine gets is monotonic-derived.
+    var wallNow = Timestamp(nanosecondsSinceEpoch: 0)
     var decisionCount = 0
 
     init(configuration: RouterConfiguration, catalog: ModelCatalog) {
@@ -274,7 +277,7 @@ final class RoutingEngine {
         let from = keys[index].state
         guard from != newState else { return }
         keys[index].state = newState
-        effects.append(.transition(KeyTransition(keyID: keys[index].id, from: from, to: newState, reason: reason, detail: detail, at: now)))
+        effects.append(.transition(KeyTransition(keyID: keys[index].id, from: from, to: newState, reason: reason, detail: detail, at: wallNow)))
         refresh(slot: slot, nowMs: now.millisecondsSinceEpoch)
     }
 }

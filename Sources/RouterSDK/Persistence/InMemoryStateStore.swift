@@ -109,6 +109,24 @@ public actor InMemoryStateStore: StateStore {
         Array(transitionLog.reversed().lazy.filter { keyID == nil || $0.keyID == keyID }.prefix(max(0, limit)))
     }
 
+    public func pruneLedger(before cutoff: Timestamp) async throws -> Int {
+        let before = usage.count
+        usage.removeAll { $0.at < cutoff }
+        transitionLog.removeAll { $0.at < cutoff }
+        samples.removeAll { $0.at < cutoff }
+        return before - usage.count
+    }
+
+    public func ledgerSize() async throws -> Int { usage.count }
+
+    public func latestTransitions() async throws -> [KeyID: KeyTransition] {
+        var result: [KeyID: KeyTransition] = [:]
+        for transition in transitionLog.reversed() where result[transition.keyID] == nil {
+            result[transition.keyID] = transition
+        }
+        return result
+    }
+
     public func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent] {
         Array(usage.lazy.filter { $0.at >= from && $0.at < to }.prefix(max(0, limit)))
     }

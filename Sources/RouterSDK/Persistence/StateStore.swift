@@ -51,12 +51,23 @@ public protocol StateStore: Sendable {
     func append(_ batch: StoreBatch) async throws
     /// The newest transitions (of one key, or all), newest first, at most `limit`.
     func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition]
+    /// The newest transition of every key that has one, in one query (``Router/restore()``
+    /// reads it). The default implementation asks ``transitions(of:limit:)`` once per stored key;
+    /// backends answer it natively.
+    func latestTransitions() async throws -> [KeyID: KeyTransition]
     /// Usage events with `from <= at < to`, oldest first, at most `limit`.
     func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent]
     /// Total spend of usage events with `from <= at < to`, grouped as asked.
     func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: Money]
     /// The newest decision samples, newest first, at most `limit`.
     func decisionSamples(limit: Int) async throws -> [DecisionSample]
+
+    /// Retention: deletes usage events, key transitions and decision samples with `at < cutoff`.
+    /// Budget spend counters are kept (they are what enforcement reads). Returns how many usage
+    /// events were deleted.
+    func pruneLedger(before cutoff: Timestamp) async throws -> Int
+    /// How many usage events the ledger holds.
+    func ledgerSize() async throws -> Int
 
     /// The spend counter of one budget period (zero if it was never charged).
     func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money
@@ -169,6 +180,14 @@ extension StateStore {
     public var persistsAcrossRestarts: Bool { false }
 
     public func close() async {}
+
+    public func latestTransitions() async throws -> [KeyID: KeyTransition] {
+        var result: [KeyID: KeyTransition] = [:]
+        for key in try await loadKeys() {
+            if let latest = try await transitions(of: key.id, limit: 1).first { result[key.id] = latest }
+        }
+        return result
+    }
 
     /// Groups usage events the way every backend must; backends without native aggregation use it.
     public static func aggregate(_ events: some Sequence<UsageEvent>, groupedBy grouping: SpendGrouping) -> [String: Money] {

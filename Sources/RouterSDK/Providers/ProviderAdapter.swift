@@ -156,10 +156,24 @@ enum WireParsing {
         return .milliseconds(max(0, Int64((date.timeIntervalSinceNow * 1_000).rounded(.up))))
     }
 
-    /// The text of a provider's error message, scrubbed of the secret.
+    /// The text of a provider's error message, scrubbed of the secret, then cut to
+    /// ``ProviderError/maximumMessageLength``. Scrubbing comes first, so a cut can never leave a
+    /// prefix of the secret behind; a message that arrived already cut (the body limit) loses a
+    /// trailing start of the secret too.
     static func scrub(_ message: String, secret: Secret?) -> String {
-        guard let secret, !secret.isEmpty else { return message }
-        return secret.withPlaintext { message.replacingOccurrences(of: $0, with: "***") }
+        guard let secret, !secret.isEmpty else { return ProviderError.truncated(message) }
+        let scrubbed = secret.withPlaintext { plain -> String in
+            var text = message.replacingOccurrences(of: plain, with: "***")
+            let longest = min(plain.count - 1, text.count)
+            if longest >= 4 {
+                for length in stride(from: longest, through: 4, by: -1) where text.hasSuffix(plain.prefix(length)) {
+                    text = String(text.dropLast(length)) + "***"
+                    break
+                }
+            }
+            return text
+        }
+        return ProviderError.truncated(scrubbed)
     }
 
     /// A status-only classification shared by every provider for statuses its body did not explain.

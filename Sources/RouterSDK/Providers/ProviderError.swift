@@ -39,7 +39,8 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible,
     public var kind: Kind
     /// The HTTP status, when there was one.
     public var status: Int?
-    /// The provider's message (scrubbed of the key's secret, at most 500 characters).
+    /// The provider's message: once a ``ChatClient`` attributes it to a lease, scrubbed of the
+    /// key's secret and then cut to ``maximumMessageLength`` characters.
     public var message: String
     /// How long the provider asked to wait (`retry-after`, Gemini's `retryDelay`).
     public var retryAfter: Duration?
@@ -56,10 +57,19 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible,
     public init(_ kind: Kind, status: Int? = nil, message: String, retryAfter: Duration? = nil, model: ModelRef? = nil, keyID: KeyID? = nil) {
         self.kind = kind
         self.status = status
-        self.message = message.count > 500 ? String(message.prefix(500)) + "…" : message
+        // Kept long enough here for the secret to be scrubbed before the final cut (`ChatClient`
+        // does both); bounded so a huge error body cannot make a huge error.
+        self.message = message.count > 8_192 ? String(message.prefix(8_192)) + "…" : message
         self.retryAfter = retryAfter
         self.model = model
         self.keyID = keyID
+    }
+
+    /// The longest message an attributed error carries, in characters (plus an ellipsis).
+    public static let maximumMessageLength = 500
+
+    static func truncated(_ message: String) -> String {
+        message.count > maximumMessageLength ? String(message.prefix(maximumMessageLength)) + "…" : message
     }
 
     /// What this failure does to the key, and whether another key is tried.

@@ -46,6 +46,38 @@ public struct TransportRequest: Sendable, Hashable {
         hasher.combine(url)
         hasher.combine(body)
     }
+
+    /// Header fields that carry credentials; their values never print.
+    public static let credentialHeaders: Set<String> = ["authorization", "x-api-key", "x-goog-api-key", "api-key", "proxy-authorization"]
+
+    /// The request with every credential header's value replaced by `<redacted>` (and a `key=`
+    /// query parameter likewise): what logs, test doubles and descriptions may keep.
+    public var redacted: TransportRequest {
+        var copy = self
+        copy.headers = headers.map { header in
+            Self.credentialHeaders.contains(header.name.lowercased()) ? (header.name, "<redacted>") : header
+        }
+        copy.url = Self.redactingKeyParameter(url)
+        return copy
+    }
+
+    private static func redactingKeyParameter(_ url: String) -> String {
+        guard let query = url.firstIndex(of: "?") else { return url }
+        let parameters = url[url.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false).map { parameter in
+            parameter.lowercased().hasPrefix("key=") ? "key=<redacted>" : String(parameter)
+        }
+        return url[...query] + parameters.joined(separator: "&")
+    }
+}
+
+extension TransportRequest: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Method, URL and header names with credentials redacted; never the secret.
+    public var description: String {
+        let shown = redacted
+        return "\(shown.method) \(shown.url) [" + shown.headers.map { "\($0.name): \($0.value)" }.joined(separator: ", ") + "] \(body.count) bytes"
+    }
+
+    public var debugDescription: String { description }
 }
 
 /// An HTTP response whose body streams in chunks.

@@ -81,9 +81,19 @@ public struct SecretSealer: Sendable {
     }
 
     /// Seals `secret` under the current master key with a fresh random nonce.
-    public func seal(_ secret: Secret) throws(RouterError) -> SealedSecret {
+    ///
+    /// With `keyID`, the seal is bound to that key: the id is authenticated as associated data,
+    /// so a sealed secret copied onto another key's row fails to open there. The router always
+    /// binds; an unbound seal is only for secrets that belong to no key.
+    public func seal(_ secret: Secret, keyID: KeyID? = nil) throws(RouterError) -> SealedSecret {
         do {
-            let box = try secret.withPlaintext { try AES.GCM.seal(Data($0.utf8), using: current.key) }
+            let box = try secret.withPlaintext { plaintext in
+                if let keyID {
+                    try AES.GCM.seal(Data(plaintext.utf8), using: current.key, authenticating: Self.associatedData(keyID))
+                } else {
+                    try AES.GCM.seal(Data(plaintext.utf8), using: current.key)
+                }
+            }
             guard let combined = box.combined else {
                 throw RouterError(.secretUnsealFailed, "AES-GCM produced no combined representation")
             }
@@ -96,14 +106,22 @@ public struct SecretSealer: Sendable {
     }
 
     /// Opens a sealed secret; throws ``RouterError/Code/secretUnsealFailed`` for an unknown master
-    /// key or tampered data.
+    /// key, tampered data, or a secret bound to another key than `keyID`.
+    ///
+    /// Seals made before binding existed (no associated data) still open, so stores written by
+    /// earlier versions keep working; ``Router/resealSecrets()`` rewrites them bound.
     public func open(_ sealed: SealedSecret, keyID: KeyID? = nil) throws(RouterError) -> Secret {
         guard let master = keysByID[sealed.masterKeyID] else {
             throw RouterError(.secretUnsealFailed, "secret sealed with unknown master key '\(sealed.masterKeyID)'", keyID: keyID)
         }
         do {
             let box = try AES.GCM.SealedBox(combined: sealed.combined)
-            let plaintext = try AES.GCM.open(box, using: master.key)
+            let plaintext: Data
+            if let keyID, let bound = try? AES.GCM.open(box, using: master.key, authenticating: Self.associatedData(keyID)) {
+                plaintext = bound
+            } else {
+                plaintext = try AES.GCM.open(box, using: master.key)
+            }
             guard let text = String(bytes: plaintext, encoding: .utf8) else {
                 throw RouterError(.secretUnsealFailed, "sealed secret is not UTF-8", keyID: keyID)
             }
@@ -111,7 +129,12 @@ public struct SecretSealer: Sendable {
         } catch let error as RouterError {
             throw error
         } catch {
-            throw RouterError(.secretUnsealFailed, "sealed secret failed authentication (wrong master key or tampered data)", keyID: keyID)
+            throw RouterError(.secretUnsealFailed, "sealed secret failed authentication (wrong master key, tampered data, or sealed for another key)", keyID: keyID)
         }
+    }
+
+    /// What a seal bound to `keyID` authenticates besides the secret.
+    static func associatedData(_ keyID: KeyID) -> Data {
+        Data("routersdk.key:\(keyID.rawValue)".utf8)
     }
 }

@@ -36,6 +36,9 @@ final class MongoClientPool: @unchecked Sendable {
     let databaseName: String
     let redactor: URLRedactor
 
+    /// The default `socketTimeoutMS`: longer than any single write of ours should take.
+    static let socketTimeoutMilliseconds: Int32 = 30_000
+
     /// Parses `url` and creates the pool. Connects lazily: nothing blocks here.
     ///
     /// When the URL sets neither, `serverSelectionTimeoutMS` and `connectTimeoutMS` are both
@@ -53,6 +56,12 @@ final class MongoClientPool: @unchecked Sendable {
         defer { mongoc_uri_destroy(uri) }
         for option in [MONGOC_URI_SERVERSELECTIONTIMEOUTMS, MONGOC_URI_CONNECTTIMEOUTMS] where !mongoc_uri_has_option(uri, option) {
             _ = mongoc_uri_set_option_as_int32(uri, option, connectTimeoutMilliseconds)
+        }
+        // A server that stops answering mid-operation (stopped, partitioned) fails the operation
+        // after this long instead of blocking a pooled client forever; the router's writer then
+        // retries with backoff. The URL's own `socketTimeoutMS` wins.
+        if !mongoc_uri_has_option(uri, MONGOC_URI_SOCKETTIMEOUTMS) {
+            _ = mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, Self.socketTimeoutMilliseconds)
         }
         if !mongoc_uri_has_option(uri, MONGOC_URI_APPNAME) {
             _ = mongoc_uri_set_option_as_utf8(uri, MONGOC_URI_APPNAME, "RouterSDK")

@@ -112,6 +112,18 @@ final class MongoConnection: BlockingConnection, @unchecked Sendable {
         return (reply["matchedCount"]?.integer ?? 0) + (reply["upsertedCount"]?.integer ?? 0)
     }
 
+    /// Deletes every document matching `filter`; returns how many were deleted.
+    func deleteMany(_ collection: String, _ filter: BSON) throws(RouterError) -> Int64 {
+        let reply = try withCollection(collection) { (handle) throws(RouterError) in
+            try filter.withDocument { (filterDocument) throws(RouterError) in
+                try withReply("delete from \(collection)") { reply, error in
+                    mongoc_collection_delete_many(handle, filterDocument, nil, reply, error)
+                }
+            }
+        }
+        return reply["deletedCount"]?.integer ?? 0
+    }
+
     /// Deletes the first document matching `filter`; returns how many were deleted (0 or 1).
     func deleteOne(_ collection: String, _ filter: BSON) throws(RouterError) -> Int64 {
         let reply = try withCollection(collection) { (handle) throws(RouterError) in

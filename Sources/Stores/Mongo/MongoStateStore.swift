@@ -274,6 +274,37 @@ public final class MongoStateStore: StateStore {
         }
     }
 
+    public func pruneLedger(before cutoff: Timestamp) async throws -> Int {
+        try await pool.run { connection throws(RouterError) in
+            let old: BSON = ["at": ["$lt": .int64(cutoff.nanosecondsSinceEpoch)]]
+            let deleted = try connection.deleteMany(MongoSchema.usageEvents, old)
+            _ = try connection.deleteMany(MongoSchema.transitions, old)
+            _ = try connection.deleteMany(MongoSchema.decisionSamples, old)
+            return Int(deleted)
+        }
+    }
+
+    public func ledgerSize() async throws -> Int {
+        try await pool.run { connection throws(RouterError) in
+            Int(try connection.aggregate(MongoSchema.usageEvents, [["$count": "n"]]).first?["n"]?.integer ?? 0)
+        }
+    }
+
+    public func latestTransitions() async throws -> [KeyID: KeyTransition] {
+        try await pool.run { connection throws(RouterError) in
+            let pipeline: [BSON] = [
+                ["$sort": ["_id": -1]],
+                ["$group": ["_id": "$keyID", "newest": ["$first": "$_id"], "record": ["$first": "$record"]]],
+            ]
+            var result: [KeyID: KeyTransition] = [:]
+            for document in try connection.aggregate(MongoSchema.transitions, pipeline) {
+                let transition = try Self.decodeRecord(KeyTransition.self, document, field: "record", record: "transition #\(document["newest"]?.integer ?? 0)")
+                result[transition.keyID] = transition
+            }
+            return result
+        }
+    }
+
     public func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent] {
         guard limit > 0 else { return [] }
         return try await pool.run { connection throws(RouterError) in

@@ -44,18 +44,31 @@ public final class PostgresStateStore: StateStore {
         return store
     }
 
-    /// Adds `connect_timeout` to a `postgres://` URL that lacks one.
+    /// Adds the timeouts a `postgres://` URL lacks, so a server that goes away fails calls
+    /// instead of hanging them (the router's writer then retries with backoff):
+    /// - `connect_timeout` (the configured seconds);
+    /// - TCP keepalives (`keepalives=1`, idle 10 s, interval 5 s, 3 probes) and
+    ///   `tcp_user_timeout` (15 s), so a dead peer is noticed on an idle or a busy connection;
+    /// - `statement_timeout` of 30 s (through `options`), so no statement holds a pooled
+    ///   connection for ever.
+    /// Parameters the URL sets itself are kept as they are.
     static func withConnectTimeout(_ url: String, seconds: Int) throws(RouterError) -> String {
         guard var components = URLComponents(string: url), let scheme = components.scheme,
             ["postgres", "postgresql"].contains(scheme), let host = components.host, !host.isEmpty
         else {
             throw RouterError(.invalidStoreURL, "'\(URLRedactor(url: url).redactedURL)' is not a postgres:// URL with a host")
         }
-        var items = components.queryItems ?? []
-        if !items.contains(where: { $0.name == "connect_timeout" }) {
-            items.append(URLQueryItem(name: "connect_timeout", value: String(seconds)))
+        var items = components.percentEncodedQueryItems ?? []
+        let defaults: [(String, String)] = [
+            ("connect_timeout", String(seconds)), ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
+            ("keepalives_count", "3"), ("tcp_user_timeout", "15000"),
+            // libpq splits parameters at "=", so the one inside the value is percent-encoded.
+            ("options", "-c%20statement_timeout%3D30000"),
+        ]
+        for (name, value) in defaults where !items.contains(where: { $0.name == name }) {
+            items.append(URLQueryItem(name: name, value: value))
         }
-        components.queryItems = items
+        components.percentEncodedQueryItems = items
         return components.string ?? url
     }
 
@@ -261,6 +274,37 @@ public final class PostgresStateStore: StateStore {
                 let record = "transition #\(row.firstCell)"
                 return try StoreRecordCoding.decode(KeyTransition.self, from: try row.text(1, record), record: record)
             }
+        }
+    }
+
+    public func pruneLedger(before cutoff: Timestamp) async throws -> Int {
+        try await pool.run { connection throws(RouterError) in
+            try connection.transaction { () throws(RouterError) -> Int in
+                let at: [PostgresConnection.Value] = [.integer(cutoff.nanosecondsSinceEpoch)]
+                try connection.query("DELETE FROM routersdk_usage_tags WHERE at < $1", at)
+                let deleted = try connection.query("WITH gone AS (DELETE FROM routersdk_usage_events WHERE at < $1 RETURNING 1) SELECT COUNT(*) FROM gone", at)
+                try connection.query("DELETE FROM routersdk_transitions WHERE at < $1", at)
+                try connection.query("DELETE FROM routersdk_decision_samples WHERE at < $1", at)
+                return Int(try deleted.first?.integer(0, "deleted usage events") ?? 0)
+            }
+        }
+    }
+
+    public func ledgerSize() async throws -> Int {
+        try await pool.run { connection throws(RouterError) in
+            Int(try connection.query("SELECT COUNT(*) FROM routersdk_usage_events").first?.integer(0, "usage count") ?? 0)
+        }
+    }
+
+    public func latestTransitions() async throws -> [KeyID: KeyTransition] {
+        try await pool.run { connection throws(RouterError) in
+            var result: [KeyID: KeyTransition] = [:]
+            for row in try connection.query("SELECT DISTINCT ON (key_id) seq, record FROM routersdk_transitions ORDER BY key_id, seq DESC") {
+                let record = "transition #\(row.firstCell)"
+                let transition = try StoreRecordCoding.decode(KeyTransition.self, from: try row.text(1, record), record: record)
+                result[transition.keyID] = transition
+            }
+            return result
         }
     }
 

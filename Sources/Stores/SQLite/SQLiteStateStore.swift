@@ -280,6 +280,43 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         }
     }
 
+    public func pruneLedger(before cutoff: Timestamp) async throws -> Int {
+        try await withConnection { connection throws(RouterError) in
+            try connection.transaction { () throws(RouterError) -> Int in
+                let at: [SQLiteConnection.Value] = [.integer(cutoff.nanosecondsSinceEpoch)]
+                let deleted = try connection.query("SELECT COUNT(*) FROM usage_events WHERE at < ?", at).first?.integer(0, "usage count") ?? 0
+                try connection.query("DELETE FROM usage_tags WHERE at < ?", at)
+                try connection.query("DELETE FROM usage_events WHERE at < ?", at)
+                try connection.query("DELETE FROM transitions WHERE at < ?", at)
+                try connection.query("DELETE FROM decision_samples WHERE at < ?", at)
+                return Int(deleted)
+            }
+        }
+    }
+
+    public func ledgerSize() async throws -> Int {
+        try await withConnection { connection throws(RouterError) in
+            Int(try connection.query("SELECT COUNT(*) FROM usage_events").first?.integer(0, "usage count") ?? 0)
+        }
+    }
+
+    public func latestTransitions() async throws -> [KeyID: KeyTransition] {
+        try await withConnection { connection throws(RouterError) in
+            let rows = try connection.query(
+                """
+                SELECT t.seq, t.record FROM transitions t
+                JOIN (SELECT key_id, MAX(seq) AS seq FROM transitions GROUP BY key_id) newest ON t.seq = newest.seq
+                """)
+            var result: [KeyID: KeyTransition] = [:]
+            for row in rows {
+                let record = "transition #\((try? row.integer(0, "")) ?? 0)"
+                let transition = try StoreRecordCoding.decode(KeyTransition.self, from: try row.text(1, record), record: record)
+                result[transition.keyID] = transition
+            }
+            return result
+        }
+    }
+
     public func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent] {
         try await withConnection { connection throws(RouterError) in
             let rows = try connection.query(

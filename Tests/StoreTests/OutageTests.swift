@@ -1,0 +1,110 @@
+import Foundation
+import PostgresStateStore
+import RouterSDK
+import Synchronization
+import Testing
+
+/// The state store's server stops mid-run and comes back: routing and settling go on, no caller
+/// hangs, health says so, and every usage event arrives exactly once.
+@Suite struct OutageTests {
+    /// A PostgreSQL server of the outage test's own, and the script that stops and starts it
+    /// (scripts/with-services.sh): the other tests keep theirs.
+    static let postgresURL = ProcessInfo.processInfo.environment["ROUTERSDK_OUTAGE_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let postgresControl = ProcessInfo.processInfo.environment["ROUTERSDK_OUTAGE_POSTGRES_CTL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// Runs the server's control script and waits for it with `waitpid`. Foundation's `Process`
+    /// would wait for ever here: the server that `pg_ctl start` leaves running inherits the
+    /// descriptor `Process` watches for the child's exit.
+    static func control(_ script: String, _ action: String) async throws {
+        let status = await ProcessTests.blocking { () -> Int32 in
+            var pid: pid_t = 0
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup(action), nil]
+            defer { argv.forEach { free($0) } }
+            guard posix_spawn(&pid, script, nil, nil, argv, environ) == 0 else { return -1 }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+            return status
+        }
+        #expect(status == 0, "\(script) \(action) failed (wait status \(status))")
+    }
+
+    @Test(.enabled(if: postgresURL != nil && postgresControl != nil, "needs ROUTERSDK_OUTAGE_POSTGRES_URL and ROUTERSDK_OUTAGE_POSTGRES_CTL (scripts/with-services.sh)"))
+    func postgresStoppedMidRunLosesAndDuplicatesNothing() async throws {
+        let control = try #require(Self.postgresControl)
+        let store = try await PostgresStateStore.open(.init(url: try #require(Self.postgresURL)), logger: quietLogger)
+        let router = try Router(configuration: RouterConfiguration(masterKey: testMasterKey), store: store, logger: quietLogger)
+        try await router.register(APIKey(id: "k", provider: .openai, secret: "sk-outage", models: ["gpt-4o-mini"]))
+        let events = await router.events()
+        let seen = Task {
+            var changes: [Bool] = []
+            for await event in events {
+                if case .storeUnavailable = event { changes.append(false) }
+                if case .storeRecovered = event { changes.append(true) }
+            }
+            return changes
+        }
+
+        final class Progress: Sendable {
+            let running = Mutex(true)
+            let acknowledged = Mutex<[UInt64]>([])
+            let slowest = Mutex(Duration.zero)
+        }
+        let progress = Progress()
+        // 16 tasks route and settle until told to stop (bounded: at most 60 s, 20,000 settles each).
+        let workers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<16 {
+                    group.addTask {
+                        let started = ContinuousClock.now
+                        for _ in 0..<20_000 where progress.running.withLock({ $0 }) && ContinuousClock.now - started < .seconds(60) {
+                            let call = ContinuousClock.now
+                            guard let lease = try? await router.route(RouteRequest(model: "gpt-4o-mini", estimatedInputTokens: 10, maxOutputTokens: 10)),
+                                (try? await router.settle(lease, usage: Usage(inputTokens: 9, outputTokens: 9))) != nil
+                            else { continue }
+                            let took = ContinuousClock.now - call
+                            progress.slowest.withLock { $0 = max($0, took) }
+                            progress.acknowledged.withLock { $0.append(lease.id) }
+                            try? await Task.sleep(for: .milliseconds(1))
+                        }
+                    }
+                }
+            }
+        }
+        func count() -> Int { progress.acknowledged.withLock { $0.count } }
+        func waitFor(_ what: String, _ condition: () -> Bool) async throws {
+            let started = ContinuousClock.now
+            while !condition() {
+                guard ContinuousClock.now - started < .seconds(60) else {
+                    Issue.record("timed out waiting until \(what)")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+
+        try await waitFor("200 settles before the outage") { count() >= 200 }
+        try await Self.control(control, "stop")
+        try await waitFor("the router notices the outage") { !router.storeHealth.isAvailable }
+        let atOutage = count()
+        // Down for 3 seconds at least (real time: this is about a real server being away).
+        let stopped = ContinuousClock.now
+        try await waitFor("3 s and 300 more settles during the outage") { count() >= atOutage + 300 && ContinuousClock.now - stopped >= .seconds(3) }
+        #expect(!router.storeHealth.isAvailable, "the store came back by itself?")
+        #expect(router.storeHealth.bufferedRecords > 0)
+        try await Self.control(control, "start")
+        try await waitFor("the router writes again") { router.storeHealth.isAvailable && router.storeHealth.bufferedRecords < 50 }
+        progress.running.withLock { $0 = false }
+        await workers.value
+        try await router.shutdown()
+        #expect(await seen.value.prefix(2) == [false, true])
+        // Never held past the commit-wait timeout (2 s) plus scheduling slack.
+        #expect(progress.slowest.withLock { $0 } < .seconds(5))
+        #expect(router.storeHealth.droppedRecords == 0)
+
+        let ids = progress.acknowledged.withLock { $0 }
+        let ledger = try await store.usageEvents(from: Timestamp(nanosecondsSinceEpoch: 0), to: Timestamp(secondsSinceEpoch: 4_000_000_000), limit: 1_000_000).map(\.leaseID)
+        #expect(ledger.count == Set(ledger).count, "\(ledger.count - Set(ledger).count) duplicate usage rows")
+        #expect(Set(ids).isSubset(of: Set(ledger)), "\(Set(ids).subtracting(ledger).count) acknowledged settles are missing")
+        await store.close()
+    }
+}
