@@ -7,9 +7,10 @@
 # Waits until both answer, exports their URLs for the command, and stops and deletes the
 # servers when it exits, however it exits.
 #
-# The outage test stops and restarts a second PostgreSQL server of its own mid-run
-# (ROUTERSDK_OUTAGE_POSTGRES_URL) through ROUTERSDK_OUTAGE_POSTGRES_CTL, a script taking `stop`
-# or `start` (same data directory, same port), so the other tests never see it go away.
+# The outage test stops and restarts servers of its own mid-run — a second PostgreSQL
+# (ROUTERSDK_OUTAGE_POSTGRES_URL) and a second SecantusDB (ROUTERSDK_OUTAGE_MONGO_URL) — through
+# ROUTERSDK_OUTAGE_POSTGRES_CTL / ROUTERSDK_OUTAGE_MONGO_CTL, scripts taking `stop` or `start`
+# (same data directory, same port), so the other tests never see a server go away.
 #
 #     scripts/with-services.sh swift test
 set -euo pipefail
@@ -34,18 +35,15 @@ VENV="$ROOT/.local/venv"
 PG_DIR=$(mktemp -d /tmp/routersdk-pg.XXXXXX)
 OUTAGE_PG_DIR=$(mktemp -d /tmp/routersdk-pg-outage.XXXXXX)
 MONGO_DIR=$(mktemp -d /tmp/routersdk-mongo.XXXXXX)
-MONGO_PID=""
+OUTAGE_MONGO_DIR=$(mktemp -d /tmp/routersdk-mongo-outage.XXXXXX)
 cleanup() {
     for dir in "$PG_DIR" "$OUTAGE_PG_DIR"; do
         as_db_user "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     done
-    if [ -n "$MONGO_PID" ] && kill -0 "$MONGO_PID" 2>/dev/null; then
-        # SecantusDB takes a few seconds to close WiredTiger cleanly; give it ten, then kill.
-        kill -TERM "$MONGO_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$MONGO_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$MONGO_PID" 2>/dev/null || true
-    fi
-    rm -rf "$PG_DIR" "$OUTAGE_PG_DIR" "$MONGO_DIR"
+    for dir in "$MONGO_DIR" "$OUTAGE_MONGO_DIR"; do
+        [ -x "$dir/ctl.sh" ] && "$dir/ctl.sh" stop >/dev/null 2>&1 || true
+    done
+    rm -rf "$PG_DIR" "$OUTAGE_PG_DIR" "$MONGO_DIR" "$OUTAGE_MONGO_DIR"
 }
 trap cleanup EXIT
 
@@ -89,25 +87,48 @@ if [ ! -x "$VENV/bin/secantusd-py" ] || ! grep -qx "Version: $SECANTUS_VERSION" 
     python3 -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "secantusdb==$SECANTUS_VERSION"
 fi
-MONGO_PORT=$(free_port)
-echo "==> starting SecantusDB (MongoDB wire protocol) on 127.0.0.1:$MONGO_PORT"
-"$VENV/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" --storage-path "$MONGO_DIR/data" --log-level WARNING \
-    >"$MONGO_DIR/server.log" 2>&1 &
-MONGO_PID=$!
-answered=""
-for _ in $(seq 1 600); do
-    kill -0 "$MONGO_PID" 2>/dev/null || break
-    if python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$MONGO_PORT" 2>/dev/null; then
-        answered=yes
-        break
-    fi
-    sleep 0.1
-done
-if [ -z "$answered" ]; then
-    echo "error: SecantusDB did not start on 127.0.0.1:$MONGO_PORT" >&2
-    cat "$MONGO_DIR/server.log" >&2
-    exit 1
-fi
-export ROUTERSDK_MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/routersdk"
+# Starts SecantusDB in directory $1 on a free port, writes $1/ctl.sh (stop | start, same data and
+# port; start waits until the port answers, stop waits for the process, KILL after ten seconds),
+# and prints its URL.
+start_mongo() {
+    local dir=$1 port
+    port=$(free_port)
+    cat > "$dir/ctl.sh" <<CTL
+#!/usr/bin/env bash
+# stop | start a throwaway SecantusDB server of scripts/with-services.sh.
+set -euo pipefail
+case "\$1" in
+    start)
+        setsid "$VENV/bin/secantusd-py" --host 127.0.0.1 --port $port --storage-path "$dir/data" --log-level WARNING \\
+            </dev/null >>"$dir/server.log" 2>&1 &
+        echo \$! > "$dir/pid"
+        for _ in \$(seq 1 600); do
+            kill -0 "\$(cat "$dir/pid")" 2>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+            python3 -c 'import socket; socket.create_connection(("127.0.0.1", $port), 1).close()' 2>/dev/null && exit 0
+            sleep 0.1
+        done
+        echo "SecantusDB did not start on 127.0.0.1:$port" >&2; exit 1 ;;
+    stop)
+        pid=\$(cat "$dir/pid" 2>/dev/null || true)
+        [ -n "\$pid" ] || exit 0
+        # SecantusDB takes a few seconds to close WiredTiger cleanly; give it ten, then kill.
+        kill -TERM "\$pid" 2>/dev/null || true
+        for _ in \$(seq 1 100); do kill -0 "\$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "\$pid" 2>/dev/null || true
+        rm -f "$dir/pid" ;;
+    *) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+CTL
+    chmod +x "$dir/ctl.sh"
+    "$dir/ctl.sh" start || return 1
+    echo "mongodb://127.0.0.1:$port/routersdk"
+}
+
+echo "==> starting SecantusDB (MongoDB wire protocol) on 127.0.0.1 (shared, and one the outage test stops)"
+ROUTERSDK_MONGO_URL=$(start_mongo "$MONGO_DIR")
+export ROUTERSDK_MONGO_URL
+ROUTERSDK_OUTAGE_MONGO_URL=$(start_mongo "$OUTAGE_MONGO_DIR")
+export ROUTERSDK_OUTAGE_MONGO_URL
+export ROUTERSDK_OUTAGE_MONGO_CTL="$OUTAGE_MONGO_DIR/ctl.sh"
 
 "$@"

@@ -149,12 +149,13 @@ public actor Router {
         do {
             event = try engine.settle(leaseID: lease.id, usage: usage, now: engineNow())
         } catch {
-            await afterLeaseEnded(error)
+            await persist(leaseEnded(), waitingForCommit: error.code == .invalidArgument)
             throw error
         }
         metrics.settled.increment()
         metrics.cost.increment(by: event.cost.nanodollars)
-        await afterLeaseEnded(nil)
+        let offer = leaseEnded()
+        if acknowledgesCommitted || offer.needsEnqueue { await persist(offer, waitingForCommit: true) }
         return event
     }
 
@@ -170,25 +171,42 @@ public actor Router {
         do {
             event = try engine.release(leaseID: lease.id, failure: failure, usage: usage, now: engineNow())
         } catch {
-            await afterLeaseEnded(error)
+            await persist(leaseEnded(), waitingForCommit: error.code == .invalidArgument)
             throw error
         }
         metrics.failed[failure.label]?.increment()
         metrics.cost.increment(by: event.cost.nanodollars)
-        await afterLeaseEnded(nil)
+        let offer = leaseEnded()
+        if acknowledgesCommitted || offer.needsEnqueue { await persist(offer, waitingForCommit: true) }
         return event
     }
 
-    /// After a settle or release (or one that threw having consumed its lease): writes its records,
-    /// waits for their commit in committed mode, and wakes a shutdown waiting for leases to drain.
-    private func afterLeaseEnded(_ error: RouterError?) async {
+    /// After a settle or release (or one that threw having consumed its lease): wakes a shutdown
+    /// waiting for leases to drain and offers the records to the writer — synchronously, so the
+    /// buffered fast path adds no async frame to a request.
+    private func leaseEnded() -> StoreWriter.Offer {
         if !drainWaiters.isEmpty, engine.leases.isEmpty {
             let waiters = drainWaiters
             drainWaiters.removeAll()
             waiters.forEach { $0.resume() }
         }
-        guard let sequence = await dispatchEffectsAndWrite(), error == nil || error?.code == .invalidArgument else { return }
-        if acknowledgesCommitted { await writer.waitUntilWritten(sequence) }
+        guard !engine.effects.isEmpty || !pendingRecords.isEmpty else { return .empty }
+        var records = pendingRecords
+        pendingRecords.removeAll()
+        records.append(contentsOf: dispatchEffects())
+        return writer.offer(records)
+    }
+
+    /// Finishes what ``leaseEnded()`` started: waits for room in a full buffer (bounded), and in
+    /// committed mode for the commit (bounded by the store's health and `commitWaitTimeout`).
+    private func persist(_ offer: StoreWriter.Offer, waitingForCommit: Bool) async {
+        let sequence: Int?
+        switch offer {
+        case .accepted(let accepted): sequence = accepted
+        case .full(let records): sequence = await writer.enqueue(records)
+        case .empty, .closed: sequence = nil
+        }
+        if let sequence, waitingForCommit, acknowledgesCommitted { await writer.waitUntilWritten(sequence) }
     }
 
     /// Applies what a provider's rate-limit headers say about a key: when they report no
@@ -290,7 +308,8 @@ public actor Router {
         pendingRecords.append(contentsOf: dispatchEffects())
     }
 
-    /// Hands pending records to the writer; returns the sequence of the last one (if any was taken).
+    /// Hands pending records to the writer (waiting, bounded, for room); returns the sequence of
+    /// the last one, if any was taken.
     @discardableResult
     private func dispatchEffectsAndWrite() async -> Int? {
         guard !engine.effects.isEmpty || !pendingRecords.isEmpty else { return nil }

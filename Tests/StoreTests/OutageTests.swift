@@ -1,4 +1,5 @@
 import Foundation
+import MongoStateStore
 import PostgresStateStore
 import RouterSDK
 import Synchronization
@@ -7,10 +8,29 @@ import Testing
 /// The state store's server stops mid-run and comes back: routing and settling go on, no caller
 /// hangs, health says so, and every usage event arrives exactly once.
 @Suite struct OutageTests {
-    /// A PostgreSQL server of the outage test's own, and the script that stops and starts it
+    /// The servers of the outage test's own, and the scripts that stop and start them
     /// (scripts/with-services.sh): the other tests keep theirs.
-    static let postgresURL = ProcessInfo.processInfo.environment["ROUTERSDK_OUTAGE_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static let postgresControl = ProcessInfo.processInfo.environment["ROUTERSDK_OUTAGE_POSTGRES_CTL"].flatMap { $0.isEmpty ? nil : $0 }
+    enum Server: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case postgres, mongo
+
+        var url: String? { Self.environment("ROUTERSDK_OUTAGE_\(rawValue.uppercased())_URL") }
+        var control: String? { Self.environment("ROUTERSDK_OUTAGE_\(rawValue.uppercased())_CTL") }
+        var testDescription: String { rawValue }
+
+        static var available: [Server] { allCases.filter { $0.url != nil && $0.control != nil } }
+
+        private static func environment(_ name: String) -> String? {
+            ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+        }
+
+        func open() async throws -> any StateStore {
+            let url = try #require(url)
+            switch self {
+            case .postgres: return try await PostgresStateStore.open(.init(url: url), logger: quietLogger)
+            case .mongo: return try await MongoStateStore.open(.init(url: url), logger: quietLogger)
+            }
+        }
+    }
 
     /// Runs the server's control script and waits for it with `waitpid`. Foundation's `Process`
     /// would wait for ever here: the server that `pg_ctl start` leaves running inherits the
@@ -28,10 +48,16 @@ import Testing
         #expect(status == 0, "\(script) \(action) failed (wait status \(status))")
     }
 
-    @Test(.enabled(if: postgresURL != nil && postgresControl != nil, "needs ROUTERSDK_OUTAGE_POSTGRES_URL and ROUTERSDK_OUTAGE_POSTGRES_CTL (scripts/with-services.sh)"))
-    func postgresStoppedMidRunLosesAndDuplicatesNothing() async throws {
-        let control = try #require(Self.postgresControl)
-        let store = try await PostgresStateStore.open(.init(url: try #require(Self.postgresURL)), logger: quietLogger)
+    @Test(.enabled(if: Server.available.count == Server.allCases.count, "needs ROUTERSDK_OUTAGE_POSTGRES_URL/_CTL and ROUTERSDK_OUTAGE_MONGO_URL/_CTL (scripts/with-services.sh)"))
+    func aServerStoppedMidRunLosesAndDuplicatesNothing() async throws {
+        for server in Server.available {
+            try await stopAndRestartMidRun(server)
+        }
+    }
+
+    private func stopAndRestartMidRun(_ server: Server) async throws {
+        let control = try #require(server.control)
+        let store = try await server.open()
         let router = try Router(configuration: RouterConfiguration(masterKey: testMasterKey), store: store, logger: quietLogger)
         try await router.register(APIKey(id: "k", provider: .openai, secret: "sk-outage", models: ["gpt-4o-mini"]))
         let events = await router.events()

@@ -166,7 +166,6 @@ extension RoutingEngine {
             id: leaseID, slot: slot, keyGeneration: keys[index].generation, keyID: keys[index].id, model: model,
             price: pools[Int(poolIndex)].info.price, reservedCost: cost, reservedTokens: request.reservedTokens,
             accounts: accounts, tags: request.tags, expiresAtMs: expiry)
-        leaseExpiries.append((leaseID, expiry))
         refresh(slot: slot, nowMs: nowMs)
         rescore(slot: slot)
         checkExhaustionPrediction(slot: slot, now: now)

@@ -140,13 +140,17 @@ extension RoutingEngine {
 
     /// Reclaims leases whose time-to-live has passed: returns their reservations, concurrency
     /// slots and reserved tokens, and remembers them (bounded) so a late settle is still charged.
-    /// O(1) when nothing is due; called on every route, settle and release.
+    /// Called on every route, settle and release; it scans the outstanding leases (not every
+    /// lease ever issued) at most once per ``leaseScanIntervalMs``, so it costs one comparison
+    /// otherwise.
     func reclaimExpiredLeases(now: Timestamp) {
         let nowMs = now.millisecondsSinceEpoch
-        guard let first = leaseExpiries.first, first.expiresAtMs <= nowMs else { return }
-        while let front = leaseExpiries.first, front.expiresAtMs <= nowMs {
-            leaseExpiries.removeFirst()
-            guard var lease = leases.removeValue(forKey: front.id) else { continue }
+        guard nowMs >= nextLeaseScanMs else { return }
+        nextLeaseScanMs = nowMs.addingSaturating(leaseScanIntervalMs)
+        var due: [UInt64] = []
+        for (id, lease) in leases where lease.expiresAtMs <= nowMs { due.append(id) }
+        for id in due.sorted() {
+            guard var lease = leases.removeValue(forKey: id) else { continue }
             charge(lease, cost: .zero, now: now)
             if let slot = liveSlot(of: lease) {
                 finishRequest(slot: slot, lease: lease, usedTokens: 0, nowMs: nowMs)

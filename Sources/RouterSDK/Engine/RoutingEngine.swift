@@ -52,13 +52,17 @@ final class RoutingEngine {
     var deadlines = Heap<WakeEntry>()
     var budgets = BudgetLedger()
     var leases: [UInt64: LeaseRecord] = [:]
-    /// Lease ids in issue order with their expiry; every lease has the same time-to-live, so the
-    /// front is always the next to expire and reclaiming is O(1) per lease.
-    var leaseExpiries = Deque<(id: UInt64, expiresAtMs: Int64)>()
+    /// When the outstanding leases are next checked for expiry (engine milliseconds). They are
+    /// checked at most once per ``leaseScanIntervalMs``, so the hot path pays one comparison and
+    /// nothing is kept per settled lease.
+    var nextLeaseScanMs: Int64 = .min
     /// Recently reclaimed leases (bounded), so a settle arriving after the TTL is still charged.
     var expiredLeases: [UInt64: ExpiredLease] = [:]
     var expiredOrder = Deque<UInt64>()
     static let expiredLeaseMemory = 4_096
+    /// How often outstanding leases are checked: a lease is reclaimed within this long after its
+    /// time-to-live (or the TTL itself, if shorter).
+    var leaseScanIntervalMs: Int64 { min(1_000, max(1, configuration.leaseTimeToLive.wholeMillisecondsRoundedUp)) }
     /// Lease ids start at a random point of a 62-bit space, so ids from different router
     /// instances (processes, restarts) on one store do not collide in its ledger.
     var nextLeaseID: UInt64 = UInt64.random(in: 1 ... (1 << 62))

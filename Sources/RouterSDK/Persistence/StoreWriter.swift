@@ -53,7 +53,7 @@ final class StoreWriter: Sendable {
         var spaceWaiters: [UInt64: Waiter] = [:]
         var nextWaiterID: UInt64 = 0
         var flushWaiters: [(target: Int, continuation: Waiter)] = []
-        var commitWaiters: [(target: Int, continuation: Waiter)] = []
+        var commitWaiters: [(target: Int, deadline: Timestamp, continuation: Waiter)] = []
         var backoff: Task<Void, Never>?
 
         /// Whether committed-mode callers should stop waiting for the store right now.
@@ -109,29 +109,54 @@ final class StoreWriter: Sendable {
 
     // MARK: Producers
 
+    /// What ``offer(_:)`` did with records.
+    enum Offer {
+        /// Buffered; the last record has this sequence number.
+        case accepted(Int)
+        /// Nothing to buffer.
+        case empty
+        /// The buffer has no room: ``enqueue(_:)`` them to wait for it.
+        case full([Record])
+        /// The writer has finished; the records were dropped (counted).
+        case closed
+    }
+
+    /// Buffers records in order if there is room, without suspending: the settle path's fast way
+    /// in (an `await` here would cost every request an async frame).
+    func offer(_ records: [Record]) -> Offer {
+        guard !records.isEmpty else { return .empty }
+        enum Outcome { case added(Int, Waiter?), full, closed }
+        let outcome: Outcome = state.withLock { state in
+            if state.finishing { return .closed }
+            guard state.pending.count + records.count <= max(settings.bufferCapacity, records.count) else { return .full }
+            state.pending.append(contentsOf: records)
+            state.enqueued += records.count
+            let waiter = state.drainWaiter
+            state.drainWaiter = nil
+            return .added(state.enqueued, waiter)
+        }
+        switch outcome {
+        case .added(let sequence, let waiter):
+            waiter?.resume()
+            return .accepted(sequence)
+        case .closed:
+            drop(records.count, why: "the router has shut down its store writer")
+            return .closed
+        case .full:
+            return .full(records)
+        }
+    }
+
     /// Buffers records in order. Waits only while the buffer is full, at most `enqueueTimeout`;
     /// then drops them (counted). Returns the sequence number of the last record, or `nil` if the
     /// records were dropped or the writer has finished.
     func enqueue(_ records: [Record]) async -> Int? {
-        guard !records.isEmpty else { return nil }
         let deadline = clock.now() + settings.enqueueTimeout
         while true {
-            enum Outcome { case added(Int, Waiter?), full, closed }
-            let outcome: Outcome = state.withLock { state in
-                if state.finishing { return .closed }
-                guard state.pending.count + records.count <= max(settings.bufferCapacity, records.count) else { return .full }
-                state.pending.append(contentsOf: records)
-                state.enqueued += records.count
-                let waiter = state.drainWaiter
-                state.drainWaiter = nil
-                return .added(state.enqueued, waiter)
-            }
-            switch outcome {
-            case .added(let sequence, let waiter):
-                waiter?.resume()
+            switch offer(records) {
+            case .accepted(let sequence):
                 return sequence
-            case .closed:
-                drop(records.count, why: "the router has shut down its store writer")
+            case .empty, .closed:
                 return nil
             case .full:
                 guard clock.now() < deadline, await waitForSpace(until: deadline) else {
@@ -142,13 +167,15 @@ final class StoreWriter: Sendable {
         }
     }
 
-    /// Waits until the record with `sequence` is committed — or until the store fails or a write
-    /// runs past `commitWaitTimeout`, so no caller hangs on a store outage.
+    /// Waits until the record with `sequence` is committed — or until the store fails, a write
+    /// runs past `commitWaitTimeout`, or this caller has waited that long behind a backlog (after
+    /// an outage), so no caller hangs on the store.
     func waitUntilWritten(_ sequence: Int) async {
+        let deadline = clock.now() + settings.commitWaitTimeout
         await withCheckedContinuation { (continuation: Waiter) in
             let resumeNow = state.withLock { state -> Bool in
                 if state.written >= sequence || state.storeIsStruggling || state.finishing { return true }
-                state.commitWaiters.append((sequence, continuation))
+                state.commitWaiters.append((sequence, deadline, continuation))
                 return false
             }
             if resumeNow { continuation.resume() }
@@ -352,8 +379,11 @@ final class StoreWriter: Sendable {
                 return true
             }
             var committed: [Waiter] = []
+            let now = clock.now()
+            let written = state.written
             state.commitWaiters.removeAll { waiter in
-                guard waiter.target <= state.written || lost else { return false }
+                // Committed, given up on, or waited its `commitWaitTimeout` behind a backlog.
+                guard waiter.target <= written || lost || waiter.deadline <= now else { return false }
                 committed.append(waiter.continuation)
                 return true
             }
@@ -435,5 +465,13 @@ final class StoreWriter: Sendable {
             group.cancelAll()
             return first
         }
+    }
+}
+
+extension StoreWriter.Offer {
+    /// Whether the records still have to be enqueued (the buffer was full).
+    var needsEnqueue: Bool {
+        if case .full = self { return true }
+        return false
     }
 }

@@ -102,7 +102,8 @@ public struct RouterConfiguration: Sendable {
     /// How long a lease may stay neither settled nor released before the router reclaims it:
     /// returns its reservation, concurrency slot and tokens, emits ``RouterEvent/leaseExpired(_:)``
     /// and counts `routersdk_leases_expired_total`. A settle that arrives later is still charged.
-    /// Set it above your longest call (a long stream); the default is 10 minutes.
+    /// Leases are checked at most once a second, so one is reclaimed within a second after its
+    /// TTL. Set it above your longest call (a long stream); the default is 10 minutes.
     public var leaseTimeToLive: Duration
     /// How long ``Router/shutdown()`` waits for leases in flight to be settled or released
     /// before it writes what it has and stops.
