@@ -36,14 +36,15 @@ PG_DIR=$(mktemp -d /tmp/routersdk-pg.XXXXXX)
 OUTAGE_PG_DIR=$(mktemp -d /tmp/routersdk-pg-outage.XXXXXX)
 MONGO_DIR=$(mktemp -d /tmp/routersdk-mongo.XXXXXX)
 OUTAGE_MONGO_DIR=$(mktemp -d /tmp/routersdk-mongo-outage.XXXXXX)
+PROCESS_MONGO_DIR=$(mktemp -d /tmp/routersdk-mongo-process.XXXXXX)
 cleanup() {
     for dir in "$PG_DIR" "$OUTAGE_PG_DIR"; do
         as_db_user "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     done
-    for dir in "$MONGO_DIR" "$OUTAGE_MONGO_DIR"; do
+    for dir in "$MONGO_DIR" "$OUTAGE_MONGO_DIR" "$PROCESS_MONGO_DIR"; do
         [ -x "$dir/ctl.sh" ] && "$dir/ctl.sh" stop >/dev/null 2>&1 || true
     done
-    rm -rf "$PG_DIR" "$OUTAGE_PG_DIR" "$MONGO_DIR" "$OUTAGE_MONGO_DIR"
+    rm -rf "$PG_DIR" "$OUTAGE_PG_DIR" "$MONGO_DIR" "$OUTAGE_MONGO_DIR" "$PROCESS_MONGO_DIR"
 }
 trap cleanup EXIT
 
@@ -130,5 +131,9 @@ export ROUTERSDK_MONGO_URL
 ROUTERSDK_OUTAGE_MONGO_URL=$(start_mongo "$OUTAGE_MONGO_DIR")
 export ROUTERSDK_OUTAGE_MONGO_URL
 export ROUTERSDK_OUTAGE_MONGO_CTL="$OUTAGE_MONGO_DIR/ctl.sh"
+# The SIGKILL test kills a client mid-transaction; SecantusDB then holds that transaction (and
+# stalls other clients) until it times out, so that test gets a server of its own too.
+ROUTERSDK_PROCESS_MONGO_URL=$(start_mongo "$PROCESS_MONGO_DIR")
+export ROUTERSDK_PROCESS_MONGO_URL
 
 "$@"

@@ -3,7 +3,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 public import RouterSDK
-import Synchronization
 
 /// A fake provider HTTP server on 127.0.0.1 that speaks the OpenAI chat completions, Anthropic
 /// messages and Gemini `generateContent` formats (streaming included), with scripted behaviour
@@ -150,7 +149,7 @@ private final class Shared: Sendable {
         var waiters: [(condition: @Sendable (State) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
-    let state = Mutex(State())
+    let state = Locked(State())
 
     /// Resumes when `condition` holds for the state (checked now and after every change).
     func wait(until condition: @escaping @Sendable (State) -> Bool) async {

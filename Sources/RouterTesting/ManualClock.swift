@@ -1,5 +1,4 @@
 public import RouterSDK
-internal import Synchronization
 
 /// A ``RouterClock`` that only moves when you move it: test rate-limit windows, cooldowns and
 /// budget periods without sleeping.
@@ -20,11 +19,11 @@ public final class ManualClock: RouterClock, Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Creates a clock reading `now` (default 2026-01-01T00:00:00Z).
     public init(now: Timestamp = Timestamp(secondsSinceEpoch: 1_767_225_600)) {
-        state = Mutex(State(now: now))
+        state = Locked(State(now: now))
     }
 
     public func now() -> Timestamp {

@@ -1,5 +1,4 @@
 public import RouterSDK
-import Synchronization
 
 /// A ``RouterSDK/Transport`` that answers in-process from a closure and records every request,
 /// for unit tests of code that uses a ``RouterSDK/ChatClient`` (no sockets, no sleeping).
@@ -11,7 +10,7 @@ import Synchronization
 /// ```
 public final class MockTransport: Transport {
     private let respond: @Sendable (TransportRequest) async throws -> TransportResponse
-    private let recorded = Mutex<[TransportRequest]>([])
+    private let recorded = Locked<[TransportRequest]>([])
 
     /// Creates a transport answering with `respond`.
     public init(_ respond: @escaping @Sendable (TransportRequest) async throws -> TransportResponse) {

@@ -1,5 +1,4 @@
 public import RouterSDK
-internal import Synchronization
 
 /// How a simulated key behaves.
 public struct SimulatedBehavior: Sendable, Hashable {
@@ -47,13 +46,13 @@ public final class SimulatedProvider: Sendable {
         var random: SplitMix64
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let sleep: @Sendable (Duration) async throws -> Void
 
     /// Creates a simulator. `sleep` performs simulated latency (real `Task.sleep` by default; pass
     /// a no-op in tests).
     public init(seed: UInt64 = 42, sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
-        state = Mutex(State(random: SplitMix64(seed: seed)))
+        state = Locked(State(random: SplitMix64(seed: seed)))
         self.sleep = sleep
     }
 

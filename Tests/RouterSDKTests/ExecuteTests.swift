@@ -1,6 +1,5 @@
 import RouterSDK
 import RouterTesting
-import Synchronization
 import Testing
 
 @Suite struct ExecuteTests {
@@ -31,7 +30,7 @@ import Testing
     @Test func boundedByAttempts() async throws {
         let router = try makeRouter()
         for id in ["a", "b", "c", "d"] { try await router.register(key(id, models: ["small"])) }
-        let calls = Mutex(0)
+        let calls = Locked(0)
         let error = await expectRouterError(.attemptsExhausted) {
             try await router.execute(.small(), options: ExecuteOptions(maxAttempts: 2)) { _ -> Completion<String> in
                 calls.withLock { $0 += 1 }
@@ -57,7 +56,7 @@ import Testing
     @Test func nonRetryableFailuresAreRethrownAtOnce() async throws {
         let router = try makeRouter()
         for id in ["a", "b"] { try await router.register(key(id, models: ["small"])) }
-        let calls = Mutex(0)
+        let calls = Locked(0)
         await #expect(throws: ProviderFailure.rejected(status: 400, reason: "context too long")) {
             try await router.execute(.small()) { _ -> Completion<String> in
                 calls.withLock { $0 += 1 }

@@ -1,5 +1,4 @@
 import RouterSDK
-import Synchronization
 import RouterTesting
 import Testing
 

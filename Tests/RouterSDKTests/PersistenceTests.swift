@@ -1,24 +1,23 @@
 import Foundation
 import RouterSDK
 import RouterTesting
-import Synchronization
 import Testing
 
 /// A store whose `append` fails a set number of times, then works; records batch sizes.
 final class FlakyStore: StateStore {
     let inner = InMemoryStateStore()
-    let failuresLeft: Mutex<Int>
-    let batchSizes = Mutex<[Int]>([])
-    let gate: Mutex<CheckedContinuation<Void, Never>?> = Mutex(nil)
-    let blocked: Mutex<Bool>
+    let failuresLeft: Locked<Int>
+    let batchSizes = Locked<[Int]>([])
+    let gate: Locked<CheckedContinuation<Void, Never>?> = Locked(nil)
+    let blocked: Locked<Bool>
 
     let persists: Bool
     /// Batches applied, by writer and sequence, to check a retried batch reaches the store once.
-    let appended = Mutex<[BatchID]>([])
+    let appended = Locked<[BatchID]>([])
 
     init(failures: Int = 0, blocked: Bool = false, persists: Bool = false) {
-        failuresLeft = Mutex(failures)
-        self.blocked = Mutex(blocked)
+        failuresLeft = Locked(failures)
+        self.blocked = Locked(blocked)
         self.persists = persists
     }
 
@@ -53,7 +52,7 @@ final class FlakyStore: StateStore {
     func ping() async throws { try await inner.ping() }
     func loadKeys() async throws -> [StoredKey] { try await inner.loadKeys() }
     /// Makes key saves fail while set.
-    let failSaves = Mutex(false)
+    let failSaves = Locked(false)
 
     func saveKey(_ key: StoredKey, expectedVersion: Int64?) async throws {
         if failSaves.withLock({ $0 }) { throw RouterError(.storeFailure, "injected save failure") }
@@ -109,7 +108,7 @@ final class FlakyStore: StateStore {
         let clock = ManualClock()
         let router = try makeRouter(clock: clock, store: store) { $0.persistence = .init(bufferCapacity: 4, batchSize: 2, gatherDelay: .zero) }
         try await router.register(key("a", models: ["small"]))
-        let settled = Mutex(0)
+        let settled = Locked(0)
         let producer = Task {
             for _ in 0..<20 {
                 let lease = try await router.route(.small())
@@ -197,7 +196,7 @@ final class FlakyStore: StateStore {
         let router = try makeRouter(clock: clock, store: store)
         try await router.register(key("a", models: ["small"]))
         try await router.setBudget(Budget(id: "cap", period: .day, limit: Money(dollars: 1)))
-        let returned = Mutex(false)
+        let returned = Locked(false)
         let first = Task {
             try await router.settle(try await router.route(.small()), usage: Usage(inputTokens: 10, outputTokens: 0))
             returned.withLock { $0 = true }

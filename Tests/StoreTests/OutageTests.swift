@@ -2,7 +2,6 @@ import Foundation
 import MongoStateStore
 import PostgresStateStore
 import RouterSDK
-import Synchronization
 import Testing
 
 /// The state store's server stops mid-run and comes back: routing and settling go on, no caller
@@ -71,9 +70,9 @@ import Testing
         }
 
         final class Progress: Sendable {
-            let running = Mutex(true)
-            let acknowledged = Mutex<[UInt64]>([])
-            let slowest = Mutex(Duration.zero)
+            let running = Locked(true)
+            let acknowledged = Locked<[UInt64]>([])
+            let slowest = Locked(Duration.zero)
         }
         let progress = Progress()
         // 16 tasks route and settle until told to stop (bounded: at most 60 s, 20,000 settles each).

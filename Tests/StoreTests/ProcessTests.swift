@@ -2,7 +2,6 @@ import Foundation
 @testable import MongoStateStore
 import RouterStores
 import RouterSDK
-import Synchronization
 import Testing
 
 /// Guarantees about many processes and crashes, proven with real OS processes (the
@@ -24,7 +23,10 @@ import Testing
             let database = try await makePostgresDatabase()
             return (database.url, { try? await dropPostgresDatabase(database.name) })
         case .mongo:
-            let url = try makeMongoDatabaseURL()
+            // A server of its own where scripts/with-services.sh provides one: a client killed
+            // mid-transaction stalls SecantusDB until the transaction times out.
+            let base = ProcessInfo.processInfo.environment["ROUTERSDK_PROCESS_MONGO_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            let url = try makeMongoDatabaseURL(base: base)
             return (url, {
                 if let store = try? await MongoStateStore.open(.init(url: url), logger: quietLogger) {
                     try? await store.dropDatabase()
@@ -114,6 +116,11 @@ import Testing
         let stored = Set(try await store.usageEvents(from: Timestamp(nanosecondsSinceEpoch: 0), to: Timestamp(secondsSinceEpoch: 4_000_000_000), limit: 10_000_000).map(\.leaseID))
         let lost = acknowledged.subtracting(stored)
         #expect(lost.isEmpty, "\(lost.count) of \(acknowledged.count) acknowledged settles are not in the store")
+        // The budget's spend counter and the ledger were written in the same transactions: a
+        // restarted router restores exactly what the ledger says was spent.
+        let ledgerSpend = try await store.spend(from: Timestamp(nanosecondsSinceEpoch: 0), to: Timestamp(secondsSinceEpoch: 4_000_000_000), groupedBy: .total)["total"] ?? .zero
+        #expect(try await store.spend(of: "helper-total", periodStart: Timestamp(nanosecondsSinceEpoch: 0)) == ledgerSpend)
+        #expect(ledgerSpend > .zero)
         await store.close()
         await cleanup()
     }

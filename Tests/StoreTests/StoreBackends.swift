@@ -70,8 +70,8 @@ func dropPostgresDatabase(_ name: String) async throws {
 }
 
 /// The URL of a fresh database (unique name) on the live MongoDB server; it is created on first write.
-func makeMongoDatabaseURL() throws -> String {
-    let base = try #require(mongoURL)
+func makeMongoDatabaseURL(base: String? = nil) throws -> String {
+    let base = try #require(base ?? mongoURL)
     var components = try #require(URLComponents(string: base))
     components.path = "/rt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
     return try #require(components.string)

@@ -1,6 +1,5 @@
 internal import CoreMetrics
 internal import Logging
-internal import Synchronization
 
 /// The bounded, batched writer between the router's hot path and its ``StateStore``.
 ///
@@ -63,9 +62,9 @@ final class StoreWriter: Sendable {
     static let attemptsAfterShutdown = 5
     /// This writer's identity in the store's batch log; random per router instance.
     let writerID: String
-    private let state: Mutex<State>
-    private let task = Mutex<Task<Void, Never>?>(nil)
-    private let healthObserver = Mutex<(@Sendable (StoreHealth) -> Void)?>(nil)
+    private let state: Locked<State>
+    private let task = Locked<Task<Void, Never>?>(nil)
+    private let healthObserver = Locked<(@Sendable (StoreHealth) -> Void)?>(nil)
     private let store: any StateStore
     private let settings: RouterConfiguration.Persistence
     private let clock: any RouterClock
@@ -83,7 +82,7 @@ final class StoreWriter: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.writerID = (0..<2).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined(separator: "-")
-        self.state = Mutex(State(health: StoreHealth(isAvailable: true, since: clock.now(), bufferedRecords: 0, droppedRecords: 0, lastError: nil)))
+        self.state = Locked(State(health: StoreHealth(isAvailable: true, since: clock.now(), bufferedRecords: 0, droppedRecords: 0, lastError: nil)))
     }
 
     func start() {

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Sends chat requests to the providers through a ``Router``'s pool of keys: routes, encodes
 /// the request in the provider's wire format, calls it over a ``Transport``, decodes the answer,
@@ -350,7 +349,7 @@ private struct StreamProgress {
 /// Counts attempts across the `@Sendable` operations of one request, and keeps the last
 /// provider error they threw.
 private final class Counter: Sendable {
-    private let state = Mutex<(count: Int, last: ProviderError?)>((0, nil))
+    private let state = Locked<(count: Int, last: ProviderError?)>((0, nil))
     func increment() { state.withLock { $0.count += 1 } }
     func record(_ error: ProviderError) { state.withLock { $0.last = error } }
     var value: Int { state.withLock { $0.count } }
