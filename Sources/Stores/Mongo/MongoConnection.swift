@@ -114,22 +114,23 @@ final class MongoConnection: BlockingConnection, @unchecked Sendable {
 
     /// Deletes every document matching `filter`; returns how many were deleted.
     func deleteMany(_ collection: String, _ filter: BSON) throws(RouterError) -> Int64 {
-        let reply = try withCollection(collection) { (handle) throws(RouterError) in
-            try filter.withDocument { (filterDocument) throws(RouterError) in
-                try withReply("delete from \(collection)") { reply, error in
-                    mongoc_collection_delete_many(handle, filterDocument, nil, reply, error)
-                }
-            }
-        }
-        return reply["deletedCount"]?.integer ?? 0
+        try delete(collection, filter, mongoc_collection_delete_many)
     }
 
     /// Deletes the first document matching `filter`; returns how many were deleted (0 or 1).
     func deleteOne(_ collection: String, _ filter: BSON) throws(RouterError) -> Int64 {
+        try delete(collection, filter, mongoc_collection_delete_one)
+    }
+
+    /// One body for both deletes: `operation` is `mongoc_collection_delete_one` or `_many`.
+    private func delete(
+        _ collection: String, _ filter: BSON,
+        _ operation: (OpaquePointer?, OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<bson_error_t>?) -> Bool
+    ) throws(RouterError) -> Int64 {
         let reply = try withCollection(collection) { (handle) throws(RouterError) in
             try filter.withDocument { (filterDocument) throws(RouterError) in
                 try withReply("delete from \(collection)") { reply, error in
-                    mongoc_collection_delete_one(handle, filterDocument, nil, reply, error)
+                    operation(handle, filterDocument, nil, reply, error)
                 }
             }
         }
