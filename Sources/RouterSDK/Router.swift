@@ -190,11 +190,16 @@ public actor Router {
             drainWaiters.removeAll()
             waiters.forEach { $0.resume() }
         }
-        guard !engine.effects.isEmpty || !pendingRecords.isEmpty else { return .empty }
+        return writer.offer(takeRecords())
+    }
+
+    /// The records deferred so far and those of the engine's pending effects, in order.
+    private func takeRecords() -> [StoreWriter.Record] {
+        guard !engine.effects.isEmpty || !pendingRecords.isEmpty else { return [] }
         var records = pendingRecords
         pendingRecords.removeAll()
         records.append(contentsOf: dispatchEffects())
-        return writer.offer(records)
+        return records
     }
 
     /// Finishes what ``leaseEnded()`` started: waits for room in a full buffer (bounded), and in
@@ -312,10 +317,8 @@ public actor Router {
     /// the last one, if any was taken.
     @discardableResult
     private func dispatchEffectsAndWrite() async -> Int? {
-        guard !engine.effects.isEmpty || !pendingRecords.isEmpty else { return nil }
-        var records = pendingRecords
-        pendingRecords.removeAll()
-        records.append(contentsOf: dispatchEffects())
+        let records = takeRecords()
+        guard !records.isEmpty else { return nil }
         return await writer.enqueue(records)
     }
 
