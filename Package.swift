@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "MongoStateStore", targets: ["MongoStateStore"]),
         .library(name: "RouterStores", targets: ["RouterStores"]),
         .executable(name: "Quickstart", targets: ["Quickstart"]),
+        .executable(name: "HummingbirdApp", targets: ["HummingbirdApp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         .target(
@@ -40,6 +43,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources/model-catalog.json")],
             swiftSettings: sharedSwiftSettings
@@ -120,6 +124,19 @@ let package = Package(
             path: "Sources/Examples/Quickstart",
             swiftSettings: sharedSwiftSettings
         ),
+        .executableTarget(
+            name: "HummingbirdApp",
+            dependencies: [
+                "RouterSDK",
+                "RouterStores",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Examples/HummingbirdApp",
+            swiftSettings: sharedSwiftSettings
+        ),
         .testTarget(
             name: "RouterSDKTests",
             dependencies: [
@@ -127,6 +144,7 @@ let package = Package(
                 "RouterTesting",
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: sharedSwiftSettings
         ),
@@ -155,6 +173,25 @@ let package = Package(
                 "RouterStores",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        // The error-handling patterns users write, compiled (typed throws crash Swift 6.3.1 on some).
+        .testTarget(
+            name: "ErrorPatternTests",
+            dependencies: ["RouterSDK", "RouterTesting"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        // The HummingbirdApp example as a real process, stopped with SIGTERM.
+        .testTarget(
+            name: "LifecycleTests",
+            dependencies: [
+                "HummingbirdApp",
+                "RouterSDK",
+                "SQLiteStateStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: sharedSwiftSettings
         ),

@@ -1,6 +1,8 @@
 public import RouterSDK
 
 /// What the ``FakeProviderServer`` answers to one request, in the wire format the request used.
+///
+/// Frozen in 1.x: new failure scripts are added in a major version of the test kit.
 public enum FakeProviderResponse: Sendable, Hashable {
     /// A successful answer (streamed if the request asked for a stream).
     case reply(FakeReply)

@@ -96,7 +96,7 @@ public final class FakeProviderServer: Sendable {
         }
     }
 
-    /// `provider`'s catalog entry pointed at this server (pass to `Router.setProvider`).
+    /// `provider`'s catalog entry pointed at this server (pass to `LLMRouter.setProvider`).
     public func provider(_ provider: ProviderInfo) -> ProviderInfo {
         var info = provider
         info.baseURL = baseURL(provider.wireFormat)

@@ -46,7 +46,7 @@ enum FakeWireFormat: String, Sendable, CaseIterable {
         case (.gemini, .length): "MAX_TOKENS"
         case (.gemini, .contentFilter): "SAFETY"
         case (.gemini, _): "STOP"
-        case (_, .other): "other"
+        default: "other"
         }
     }
 

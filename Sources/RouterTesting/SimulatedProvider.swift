@@ -34,7 +34,7 @@ public struct SimulatedBehavior: Sendable, Hashable {
 
 /// An in-process stand-in for provider APIs, scriptable per key: latency, 429 bursts with
 /// `Retry-After`, invalid credentials, server errors. Used by the Quickstart and by tests of
-/// `Router.execute`; it never touches the network.
+/// `LLMRouter.execute`; it never touches the network.
 ///
 /// It recognises keys by their secret (as a real provider would) and throws ``ProviderFailure``s
 /// exactly as a provider adapter classifies real HTTP errors.

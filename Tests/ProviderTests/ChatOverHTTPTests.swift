@@ -137,7 +137,7 @@ import Testing
             #expect(bodies[2]["contents"]?[0]?["parts"]?[1] == ["inlineData": ["mimeType": "image/png", "data": "iVBORw=="]])
             // Gemini cannot take an image by URL: a typed error before any request.
             let byURL = ChatMessage(role: .user, content: [.imageURL("https://example.com/cat.png")])
-            await #expect(throws: ProviderError.self) { try await fixture.client.chat(ChatRequest(model: "gemini-small", messages: [byURL])) }
+            await #expect { try await fixture.client.chat(ChatRequest(model: "gemini-small", messages: [byURL])) } throws: { providerError($0) != nil }
             #expect(fixture.server.requests.count == 3)
         }
     }

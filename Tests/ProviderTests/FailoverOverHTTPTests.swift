@@ -44,7 +44,8 @@ import Testing
             do {
                 _ = try await fixture.client.chat(ChatRequest(model: "small", messages: question))
                 Issue.record("expected an error")
-            } catch let error as ProviderError {
+            } catch {
+                let error = try #require(providerError(error))
                 #expect(error.kind == .badRequest && error.status == 400 && error.keyID == "only")
                 #expect(!"\(error)".contains(secret))
                 #expect("\(error)".contains("***"))
@@ -77,8 +78,10 @@ import Testing
             #expect(next.model.name == "small")
             // Without fallbacks the provider's error is what the caller gets.
             fixture.server.script(secret: ProviderFixture.secret("o"), [.error(status: 400, body: #"{"error":{"message":"flagged","code":"content_policy_violation"}}"#)])
-            await #expect(throws: ProviderError(.contentPolicy, status: 400, message: "flagged", model: ModelRef(provider: .openai, name: "small"), keyID: "o")) {
+            await #expect {
                 try await fixture.client.chat(ChatRequest(model: "small", messages: question))
+            } throws: {
+                providerError($0) == ProviderError(.contentPolicy, status: 400, message: "flagged", model: ModelRef(provider: .openai, name: "small"), keyID: "o")
             }
         }
     }
@@ -117,17 +120,17 @@ import Testing
             (.huge(bytes: 10 << 20), .responseTooLarge), (.nonUTF8, .malformedResponse),
         ]
         for (response, kind) in cases {
-            try await withProviders(keys: [("k", format)], configuration: ChatClient.Configuration(maxAttemptsPerModel: 1, maxResponseBytes: 1 << 20)) { fixture in
+            try await withProviders(keys: [("k", format)], configuration: ChatClient.Configuration(maxAttemptsPerModel: 1, maxResponseBytes: 1 << 20)) { fixture async throws in
                 fixture.server.script(secret: ProviderFixture.secret("k"), [response, response])
                 do {
                     _ = try await fixture.client.chat(ChatRequest(model: format.model, messages: question))
                     Issue.record("expected \(kind) for \(response)")
-                } catch let error as ProviderError {
-                    #expect(error.kind == kind, "\(response): \(error)")
-                    #expect(error.keyID == "k")
+                } catch {
+                    #expect(providerError(error)?.kind == kind, "\(response): \(error)")
+                    #expect(providerError(error)?.keyID == "k")
                 }
                 let (events, error) = await collect(fixture.client.stream(ChatRequest(model: format.model, messages: question)))
-                #expect((error as? ProviderError)?.kind == kind, "stream \(response): \(String(describing: error)) after \(events)")
+                #expect(providerError(error)?.kind == kind, "stream \(response): \(String(describing: error)) after \(events)")
                 #expect(try await fixture.router.quota(of: "k").inFlight == 0)
             }
         }
@@ -140,7 +143,7 @@ import Testing
             fixture.server.script(secret: ProviderFixture.secret("k"), [.brokenStream(text: "The first words of an answer")])
             let (events, error) = await collect(fixture.client.stream(ChatRequest(model: format.model, messages: question)))
             #expect(events.text == "The first words of an answer")
-            let failure = try #require(error as? ProviderError)
+            let failure = try #require(providerError(error))
             #expect(failure.kind == .connection || failure.kind == .malformedResponse)
             // Content was delivered, so no other key was tried; what was used is charged.
             #expect(fixture.server.requests.count == 1)
@@ -160,7 +163,7 @@ import Testing
             let call = Task { try await client.chat(ChatRequest(model: "small", messages: [.user("Hello?")])) }
             await fixture.server.waitForRequests(1)
             call.cancel()
-            await #expect(throws: CancellationError.self) { try await call.value }
+            await #expect { try await call.value } throws: { ($0 as? RouterError)?.code == .cancelled }
             await fixture.server.waitForAbandonedRequests(1)
             #expect(try await fixture.router.quota(of: "k").inFlight == 0)
             #expect(try await fixture.router.budgetStatus("all").reserved == .zero)

@@ -59,7 +59,7 @@ func providerCatalog(server: FakeProviderServer) throws -> ModelCatalog {
 /// A fake provider server, a router with keys on it, and a client over real HTTP.
 struct ProviderFixture {
     let server: FakeProviderServer
-    let router: Router
+    let router: LLMRouter
     let clock: ManualClock
     let client: ChatClient
 
@@ -79,7 +79,7 @@ func withProviders(
 ) async throws {
     let server = try await FakeProviderServer.start()
     let clock = ManualClock()
-    let router = try Router(configuration: RouterConfiguration(strategy: .priority, masterKey: providerMasterKey), catalog: providerCatalog(server: server), clock: clock, logger: quietLogger)
+    let router = try LLMRouter(configuration: RouterConfiguration(strategy: .priority, masterKey: providerMasterKey), catalog: providerCatalog(server: server), clock: clock, logger: quietLogger)
     for (id, format) in keys {
         let models = [format.model] + (extraModels[id] ?? [])
         try await router.register(APIKey(id: KeyID(id), provider: format.provider, secret: Secret(ProviderFixture.secret(id)), models: Set(models)))
@@ -120,4 +120,10 @@ func collect(_ stream: AsyncThrowingStream<ChatStreamEvent, any Error>) async ->
 extension [ChatStreamEvent] {
     var text: String { compactMap { if case .text(let text) = $0 { text } else { nil } }.joined() }
     var toolCalls: [ToolCall] { compactMap { if case .toolCall(let call) = $0 { call } else { nil } } }
+}
+
+/// The provider's classified error inside the ``RouterError`` every ChatClient call throws.
+func providerError(_ error: (any Error)?) -> ProviderError? {
+    guard let error = error as? RouterError, error.code == .providerFailed else { return nil }
+    return error.providerError
 }

@@ -16,7 +16,8 @@ import Testing
             do {
                 _ = try await fixture.client.chat(ChatRequest(model: "small", messages: [.user("hi")]))
                 Issue.record("expected the 400 to be thrown")
-            } catch let error as ProviderError {
+            } catch {
+                let error = try #require(providerError(error))
                 #expect(error.message.count <= ProviderError.maximumMessageLength + 1)
                 for length in 6...secret.count {
                     #expect(!error.message.contains(secret.prefix(length)), "a \(length)-character prefix of the secret survived")

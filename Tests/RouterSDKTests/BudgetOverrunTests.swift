@@ -35,7 +35,7 @@ import Testing
         // Once over, the budget admits nothing more, not even a free estimate.
         await expectRouterError(.budgetExceeded) { try await router.route(.small(input: 0, output: 1)) }
         let overruns = try await events.finish(router).compactMap { event -> BudgetOverrun? in
-            if case .budgetOverrun(let overrun) = event { return overrun }
+            if let overrun = event.overrun { return overrun }
             return nil
         }
         #expect(!overruns.isEmpty)
@@ -75,17 +75,17 @@ import Testing
             }
         }
         #expect(try await router.budgetStatus("global").spent <= limit)
-        let overruns = try await events.finish(router).filter { if case .budgetOverrun = $0 { true } else { false } }
+        let overruns = try await events.finish(router).filter { $0.kind == .budgetOverrun }
         #expect(overruns.isEmpty)
     }
 
     @Test func theDefaultHeadroomIsTenPercentOfTheInputEstimate() async throws {
-        let router = try Router(configuration: RouterConfiguration(masterKey: testMasterKey), catalog: testCatalog())
+        let router = try LLMRouter(configuration: RouterConfiguration(masterKey: testMasterKey), catalog: testCatalog())
         try await router.register(key("k", models: ["small"]))
         // 1,000 input + 10 % = 1,100 × $1/M, plus 1,000 × $2/M.
         #expect(try await router.route(.small()).reservedCost == Money(nanodollars: 3_100_000))
         await expectRouterError(.invalidArgument) {
-            _ = try Router(configuration: RouterConfiguration(masterKey: testMasterKey, reservationHeadroomPercent: -1), catalog: testCatalog())
+            _ = try LLMRouter(configuration: RouterConfiguration(masterKey: testMasterKey, reservationHeadroomPercent: -1), catalog: testCatalog())
         }
     }
 }

@@ -65,7 +65,7 @@ import Testing
             do {
                 lease = try await router.route(.small(input: 1000, output: 1000))
             } catch {
-                #expect(error.code == .budgetExceeded, "got \(error)")
+                #expect((error as? RouterError)?.code == .budgetExceeded, "got \(error)")
                 break
             }
             try await router.settle(lease, usage: Usage(inputTokens: 1000, outputTokens: 1000))
@@ -85,9 +85,9 @@ import Testing
         }
         #expect(try await router.budgetStatus("soft").spent == Money(decimal: "0.003"))
         let collected = try await events.finish(router)
-        let thresholds = collected.compactMap { if case .budgetThresholdCrossed(let a) = $0 { a.percent } else { nil } }
+        let thresholds = collected.filter { $0.kind == .budgetThresholdCrossed }.compactMap { $0.budgetAlert?.percent }
         #expect(thresholds == [50, 100])
-        let exhausted = collected.filter { if case .budgetExhausted(let a) = $0 { a.enforcement == .soft } else { false } }
+        let exhausted = collected.filter { $0.kind == .budgetExhausted && $0.budgetAlert?.enforcement == .soft }
         #expect(exhausted.count == 1)
     }
 

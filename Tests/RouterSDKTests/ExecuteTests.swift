@@ -22,7 +22,7 @@ import Testing
         #expect(try await router.state(of: "first").name == "throttled")
         #expect(try await router.state(of: "second") == .invalid)
         #expect(try await router.quota(of: "third").spend == Money(nanodollars: 100_000 + 100_000))
-        let failovers = try await events.finish(router).compactMap { if case .failover(let f) = $0 { f } else { nil } }
+        let failovers = try await events.finish(router).compactMap(\.failover)
         #expect(failovers.map(\.from) == ["first", "second"])
         #expect(failovers.map(\.attempt) == [1, 2])
     }

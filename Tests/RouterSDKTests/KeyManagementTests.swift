@@ -6,10 +6,10 @@ import Testing
 /// are bound to their key.
 @Suite struct KeyManagementTests {
     @Test func aFailedStoreWriteChangesNothing() async throws {
-        let store = FlakyStore()
+        let store = FaultInjectingStateStore()
         let router = try makeRouter(store: store)
         try await router.register(key("a", models: ["small"]))
-        store.failSaves.withLock { $0 = true }
+        store.failKeyWrites(true)
         await expectRouterError(.storeFailure) { try await router.rotate("a", to: Secret("sk-never-stored-0123456789")) }
         await expectRouterError(.storeFailure) { try await router.disable("a", reason: "maintenance") }
         await expectRouterError(.storeFailure) {
@@ -21,7 +21,7 @@ import Testing
         try await router.settle(lease, usage: .none)
         #expect(try await router.state(of: "a") == .available)
         // And later changes do not fail on a version the store never saw.
-        store.failSaves.withLock { $0 = false }
+        store.failKeyWrites(false)
         try await router.disable("a", reason: "maintenance")
         try await router.enable("a")
         let stored = try #require(try await store.loadKeys().first)

@@ -65,7 +65,7 @@ import Testing
         #expect(try await router.budgetStatus("cap").spent == Money(nanodollars: 1_500_000))
         await expectRouterError(.leaseNotActive) { try await router.settle(abandoned, usage: .none) }
         let expired = try await events.finish(router).compactMap { event -> LeaseExpiry? in
-            if case .leaseExpired(let expiry) = event { return expiry }
+            if let expiry = event.leaseExpiry { return expiry }
             return nil
         }
         #expect(expired.map(\.leaseID) == [abandoned.id])

@@ -55,7 +55,7 @@ import Testing
         #expect(predicted > clock.now() && predicted < clock.now() + .seconds(95))
         #expect(quota.capacity == .abundant)
         let collected = try await events.finish(router)
-        #expect(collected.contains { if case .exhaustionPredicted(keyID: "k", _) = $0 { true } else { false } })
+        #expect(collected.contains { $0.kind == .exhaustionPredicted && $0.keyID == "k" })
     }
 
     @Test func maxConcurrentRequests() async throws {

@@ -105,7 +105,7 @@ import Testing
             _ = try ModelCatalog(json: Data(json.utf8))
             Issue.record("accepted a malformed catalog")
         } catch {
-            #expect(error.code == .malformedCatalog)
+            #expect((error as? RouterError)?.code == .malformedCatalog)
         }
     }
 }

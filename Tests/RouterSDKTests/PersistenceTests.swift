@@ -3,84 +3,11 @@ import RouterSDK
 import RouterTesting
 import Testing
 
-/// A store whose `append` fails a set number of times, then works; records batch sizes.
-final class FlakyStore: StateStore {
-    let inner = InMemoryStateStore()
-    let failuresLeft: Locked<Int>
-    let batchSizes = Locked<[Int]>([])
-    let gate: Locked<CheckedContinuation<Void, Never>?> = Locked(nil)
-    let blocked: Locked<Bool>
-
-    let persists: Bool
-    /// Batches applied, by writer and sequence, to check a retried batch reaches the store once.
-    let appended = Locked<[BatchID]>([])
-
-    init(failures: Int = 0, blocked: Bool = false, persists: Bool = false) {
-        failuresLeft = Locked(failures)
-        self.blocked = Locked(blocked)
-        self.persists = persists
-    }
-
-    var persistsAcrossRestarts: Bool { persists }
-
-    /// Makes the next `count` appends fail (after whatever is blocked goes through).
-    func fail(next count: Int) {
-        failuresLeft.withLock { $0 = count }
-    }
-
-    /// Lets blocked appends through.
-    func open() {
-        blocked.withLock { $0 = false }
-        gate.withLock { $0 }?.resume()
-    }
-
-    func append(_ batch: StoreBatch) async throws {
-        if blocked.withLock({ $0 }) {
-            await withCheckedContinuation { continuation in gate.withLock { $0 = continuation } }
-        }
-        let fail = failuresLeft.withLock { left -> Bool in
-            guard left > 0 else { return false }
-            left -= 1
-            return true
-        }
-        if fail { throw RouterError(.storeFailure, "injected failure") }
-        batchSizes.withLock { $0.append(batch.count) }
-        if let id = batch.id { appended.withLock { $0.append(id) } }
-        try await inner.append(batch)
-    }
-
-    func ping() async throws { try await inner.ping() }
-    func loadKeys() async throws -> [StoredKey] { try await inner.loadKeys() }
-    /// Makes key saves fail while set.
-    let failSaves = Locked(false)
-
-    func saveKey(_ key: StoredKey, expectedVersion: Int64?) async throws {
-        if failSaves.withLock({ $0 }) { throw RouterError(.storeFailure, "injected save failure") }
-        try await inner.saveKey(key, expectedVersion: expectedVersion)
-    }
-    func deleteKey(_ id: KeyID) async throws { try await inner.deleteKey(id) }
-    func loadBudgets() async throws -> [Budget] { try await inner.loadBudgets() }
-    func saveBudget(_ budget: Budget) async throws { try await inner.saveBudget(budget) }
-    func deleteBudget(_ id: BudgetID) async throws { try await inner.deleteBudget(id) }
-    func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition] { try await inner.transitions(of: keyID, limit: limit) }
-    func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent] { try await inner.usageEvents(from: from, to: to, limit: limit) }
-    func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: Money] {
-        try await inner.spend(from: from, to: to, groupedBy: grouping)
-    }
-    func decisionSamples(limit: Int) async throws -> [DecisionSample] { try await inner.decisionSamples(limit: limit) }
-    func pruneLedger(before cutoff: Timestamp) async throws -> Int { try await inner.pruneLedger(before: cutoff) }
-    func ledgerSize() async throws -> Int { try await inner.ledgerSize() }
-    func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money { try await inner.spend(of: budget, periodStart: periodStart) }
-    func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {
-        try await inner.addSpend(amount, to: budget, periodStart: periodStart, limit: limit)
-    }
-}
-
 @Suite struct PersistenceTests {
     private let all = (Timestamp(nanosecondsSinceEpoch: 0), Timestamp(secondsSinceEpoch: 4_000_000_000))
 
     @Test func usageAndSpendReachTheStoreInBatches() async throws {
-        let store = FlakyStore()
+        let store = FaultInjectingStateStore()
         let router = try makeRouter(store: store) { $0.decisionSampleInterval = 10 }
         try await router.register(key("a", models: ["small"]))
         try await router.register(key("c", provider: .anthropic, models: ["claude"]))
@@ -100,11 +27,11 @@ final class FlakyStore: StateStore {
         #expect(try await store.spend(from: all.0, to: all.1, groupedBy: .tag).count == 3)
         #expect(try await store.spend(from: all.0, to: all.1, groupedBy: .key).keys.sorted() == ["a", "c"])
         #expect(try await store.decisionSamples(limit: 100).count == 10)
-        #expect(store.batchSizes.withLock { $0.reduce(0, +) } == 110)
+        #expect(store.appendedBatchSizes.reduce(0, +) == 110)
     }
 
     @Test func fullBufferAppliesBackpressureAndLosesNothing() async throws {
-        let store = FlakyStore(blocked: true)
+        let store = FaultInjectingStateStore(holdingAppends: true)
         let clock = ManualClock()
         let router = try makeRouter(clock: clock, store: store) { $0.persistence = .init(bufferCapacity: 4, batchSize: 2, gatherDelay: .zero) }
         try await router.register(key("a", models: ["small"]))
@@ -121,16 +48,16 @@ final class FlakyStore: StateStore {
         #expect(await clock.waitForSleepers(1))
         #expect(settled.withLock { $0 } == 4)
         #expect(router.storeHealth.bufferedRecords == 4)
-        store.open()
+        store.releaseAppends()
         try await producer.value
         await router.flush()
         #expect(try await store.usageEvents(from: all.0, to: all.1, limit: 100).count == 20)
-        #expect(store.batchSizes.withLock { $0 }.allSatisfy { $0 <= 2 })
+        #expect(store.appendedBatchSizes.allSatisfy { $0 <= 2 })
         #expect(router.storeHealth.droppedRecords == 0)
     }
 
     @Test func aBufferFullPastTheEnqueueTimeoutDropsCountsAndNeverHangs() async throws {
-        let store = FlakyStore(blocked: true)
+        let store = FaultInjectingStateStore(holdingAppends: true)
         let clock = ManualClock()
         let router = try makeRouter(clock: clock, store: store) {
             $0.persistence = .init(bufferCapacity: 2, batchSize: 2, gatherDelay: .zero, enqueueTimeout: .seconds(1))
@@ -142,7 +69,7 @@ final class FlakyStore: StateStore {
         clock.advance(by: .seconds(1))
         _ = try await third.value  // returned: the caller was not held past the timeout
         #expect(router.storeHealth.droppedRecords == 1)
-        store.open()
+        store.releaseAppends()
         // Dropped records are reported, never silent: shutdown names them.
         let error = await expectRouterError(.storeFailure) { try await router.shutdown() }
         #expect(error?.message.contains("1 record") == true)
@@ -150,7 +77,7 @@ final class FlakyStore: StateStore {
     }
 
     @Test func failedWritesAreRetriedWithBackoffUntilTheStoreRecoversExactlyOnce() async throws {
-        let store = FlakyStore(failures: 3)
+        let store = failingStore(3)
         let clock = ManualClock()
         let router = try makeRouter(clock: clock, store: store)
         let events = EventCollector(await router.events())
@@ -169,10 +96,10 @@ final class FlakyStore: StateStore {
         try await router.shutdown()
         #expect(try await store.usageEvents(from: all.0, to: all.1, limit: 100).count == 10)
         // The failed batch was resent unchanged (same id), and applied once.
-        let ids = store.appended.withLock { $0 }
+        let ids = store.appendedBatchIDs
         #expect(Set(ids).count == ids.count)
         let health = try await events.finish(router).compactMap { event -> Bool? in
-            switch event {
+            switch event.kind {
             case .storeUnavailable: false
             case .storeRecovered: true
             default: nil
@@ -182,7 +109,7 @@ final class FlakyStore: StateStore {
     }
 
     @Test func shutdownReportsRecordsTheStoreNeverTook() async throws {
-        let store = FlakyStore(failures: 1_000)
+        let store = failingStore(1_000)
         let router = try makeRouter(store: store)
         try await router.register(key("a", models: ["small"]))
         try await router.settle(try await router.route(.small()), usage: .none)
@@ -191,7 +118,7 @@ final class FlakyStore: StateStore {
     }
 
     @Test func committedSettlesReturnOnlyOnceStoredAndNeverHangOnAnOutage() async throws {
-        let store = FlakyStore(blocked: true, persists: true)
+        let store = FaultInjectingStateStore(holdingAppends: true, persistsAcrossRestarts: true)
         let clock = ManualClock()
         let router = try makeRouter(clock: clock, store: store)
         try await router.register(key("a", models: ["small"]))
@@ -204,33 +131,33 @@ final class FlakyStore: StateStore {
         // The write is in progress (its slow-write timer sleeps on the clock) and blocked.
         #expect(await clock.waitForSleepers(1))
         #expect(returned.withLock { $0 } == false)
-        store.open()
+        store.releaseAppends()
         try await first.value
         // Returned, so stored: the event and the spend are in the store already.
         #expect(try await store.usageEvents(from: all.0, to: all.1, limit: 10).count == 1)
         #expect(try await store.spend(of: "cap", periodStart: try await router.budgetStatus("cap").periodStart!) == Money(nanodollars: 10_000))
 
         // A store that hangs: the settle returns after commitWaitTimeout with its record buffered.
-        store.blocked.withLock { $0 = true }
+        store.holdAppends()
         let second = Task { try await router.settle(try await router.route(.small()), usage: .none) }
         #expect(await clock.waitForSleepers(1))
         clock.advance(by: .seconds(2))
         _ = try await second.value
         #expect(router.storeHealth.bufferedRecords >= 1)
-        store.open()
+        store.releaseAppends()
         try await router.shutdown()
         #expect(try await store.usageEvents(from: all.0, to: all.1, limit: 10).count == 2)
     }
 
     @Test func committedSettlesStopWaitingAsSoonAsTheStoreFails() async throws {
-        let store = FlakyStore(failures: 1_000, persists: true)
+        let store = failingStore(1_000, persists: true)
         let clock = ManualClock()
         let router = try makeRouter(clock: clock, store: store)
         try await router.register(key("a", models: ["small"]))
         for _ in 0..<5 { try await router.settle(try await router.route(.small()), usage: .none) }
         #expect(router.storeHealth.isAvailable == false)
         #expect(router.storeHealth.lastError?.contains("injected failure") == true)
-        store.fail(next: 0)
+        store.failAppends(next: 0)
         while try await store.usageEvents(from: all.0, to: all.1, limit: 100).count < 5 {
             if await clock.waitForSleepers(1, maxYields: 10_000) { clock.advance(by: .seconds(5)) }
         }
@@ -279,11 +206,11 @@ final class FlakyStore: StateStore {
 
     @Test func aPersistentStoreWithoutAMasterKeyIsRefused() async throws {
         let error = await expectRouterError(.invalidMasterKey) {
-            _ = try Router(configuration: RouterConfiguration(), catalog: testCatalog(), store: FlakyStore(persists: true))
+            _ = try LLMRouter(configuration: RouterConfiguration(), catalog: testCatalog(), store: FaultInjectingStateStore(persistsAcrossRestarts: true))
         }
         #expect(error?.message.contains("ROUTERSDK_MASTER_KEY") == true)
         // In memory a random key is fine: nothing outlives the process.
-        _ = try Router(configuration: RouterConfiguration(), catalog: testCatalog(), store: InMemoryStateStore())
+        _ = try LLMRouter(configuration: RouterConfiguration(), catalog: testCatalog(), store: InMemoryStateStore())
     }
 
     @Test func aSecondRouterRestoresKeysStatesAndBudgetsFromTheStore() async throws {
@@ -314,7 +241,7 @@ final class FlakyStore: StateStore {
             try await third.register(key("a", models: ["small"]))
         }
         // Restoring with a different master key fails naming the key, not leaking anything.
-        let wrongKey = try Router(configuration: RouterConfiguration(masterKey: MasterKey.random()), catalog: testCatalog(), store: store)
+        let wrongKey = try LLMRouter(configuration: RouterConfiguration(masterKey: MasterKey.random()), catalog: testCatalog(), store: store)
         let error = await expectRouterError(.secretUnsealFailed) { try await wrongKey.restore() }
         #expect(error?.keyID == "a")
     }
@@ -333,4 +260,11 @@ final class FlakyStore: StateStore {
         await expectRouterError(.versionConflict) { try await store.saveKey(stale, expectedVersion: 7) }
         await expectRouterError(.versionConflict) { try await store.saveKey(stale, expectedVersion: nil) }
     }
+}
+
+/// A store whose next `failures` appends fail.
+private func failingStore(_ failures: Int, persists: Bool = false) -> FaultInjectingStateStore {
+    let store = FaultInjectingStateStore(persistsAcrossRestarts: persists)
+    store.failAppends(next: failures)
+    return store
 }

@@ -85,7 +85,7 @@ import Testing
         try await router.release(try await router.route(.small()), failure: .authInvalid)
         try await router.rotate("k", to: "sk-rotated")
         let collected = try await events.finish(router)
-        let reasons = collected.compactMap { if case .keyStateChanged(let t) = $0 { t.reason } else { nil } }
+        let reasons = collected.compactMap { $0.transition?.reason }
         let expected: [TransitionReason] = [.rateLimited, .cooldownElapsed, .operatorDisabled, .operatorEnabled, .authInvalid, .secretRotated]
         #expect(reasons == expected)
         let stored = try await store.transitions(of: "k", limit: 100)

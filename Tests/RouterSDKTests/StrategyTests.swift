@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct StrategyTests {
     /// Routes `count` requests, settling each at once, and counts choices per key.
-    private func distribution(_ router: Router, _ request: RouteRequest, count: Int, latency: [KeyID: Duration] = [:]) async throws -> [KeyID: Int] {
+    private func distribution(_ router: LLMRouter, _ request: RouteRequest, count: Int, latency: [KeyID: Duration] = [:]) async throws -> [KeyID: Int] {
         var counts: [KeyID: Int] = [:]
         for _ in 0..<count {
             let lease = try await router.route(request)

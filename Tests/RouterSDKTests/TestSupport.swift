@@ -29,13 +29,13 @@ func makeRouter(
     store: any StateStore = InMemoryStateStore(),
     logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
     configure: (inout RouterConfiguration) -> Void = { _ in }
-) throws -> Router {
+) throws -> LLMRouter {
     var configuration = RouterConfiguration(strategy: strategy, masterKey: testMasterKey, randomSeed: 7)
     // Round reservations (estimate × price) keep expected amounts easy to state; the headroom's
     // own tests turn it back on.
     configuration.reservationHeadroomPercent = 0
     configure(&configuration)
-    return try Router(configuration: configuration, catalog: testCatalog(), store: store, clock: clock, logger: logger)
+    return try LLMRouter(configuration: configuration, catalog: testCatalog(), store: store, clock: clock, logger: logger)
 }
 
 let testMasterKey = try! MasterKey(id: "test", bytes: Array(repeating: UInt8(7), count: 32))
@@ -79,7 +79,7 @@ final class EventCollector: Sendable {
     }
 
     /// Shuts the router down (ending the stream) and returns what was collected.
-    func finish(_ router: Router) async throws -> [RouterEvent] {
+    func finish(_ router: LLMRouter) async throws -> [RouterEvent] {
         try await router.shutdown()
         return await task.value
     }

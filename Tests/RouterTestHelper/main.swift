@@ -30,7 +30,7 @@ do {
         let master = try MasterKey(id: "helper", bytes: Array(repeating: 5, count: 32))
         var configuration = RouterConfiguration(masterKey: master)
         if arguments.count > 3, arguments[arguments.startIndex + 3] == "buffered" { configuration.persistence.acknowledgement = .buffered }
-        let router = try Router(configuration: configuration, store: store, logger: logger)
+        let router = try LLMRouter(configuration: configuration, store: store, logger: logger)
         try await router.register(APIKey(id: KeyID("helper-\(getpid())"), provider: .openai, secret: "sk-helper", models: ["gpt-4o-mini"]))
         // A budget whose spend counter the parent compares with the ledger after the kill.
         try await router.setBudget(Budget(id: "helper-total", period: .total, limit: Money(dollars: 1_000_000)))

@@ -114,7 +114,7 @@ import Testing
     @Test(.enabled(if: mongoURL != nil, "needs ROUTERSDK_MONGO_URL"))
     func rawDumpHoldsNoPlaintextSecret() async throws {
         try await withStore(.mongo) { fixture in
-            let router = try Router(configuration: RouterConfiguration(masterKey: testMasterKey), store: fixture.store, logger: quietLogger)
+            let router = try LLMRouter(configuration: RouterConfiguration(masterKey: testMasterKey), store: fixture.store, logger: quietLogger)
             try await router.register(APIKey(id: "k", provider: .openai, secret: "sk-MONGO-PLAINTEXT-MUST-NOT-APPEAR", models: ["gpt-4o-mini"]))
             try await router.settle(try await router.route(RouteRequest(model: "gpt-4o-mini")), usage: Usage(inputTokens: 1, outputTokens: 1))
             try await router.shutdown()

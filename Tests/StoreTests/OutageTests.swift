@@ -57,14 +57,14 @@ import Testing
     private func stopAndRestartMidRun(_ server: Server) async throws {
         let control = try #require(server.control)
         let store = try await server.open()
-        let router = try Router(configuration: RouterConfiguration(masterKey: testMasterKey), store: store, logger: quietLogger)
+        let router = try LLMRouter(configuration: RouterConfiguration(masterKey: testMasterKey), store: store, logger: quietLogger)
         try await router.register(APIKey(id: "k", provider: .openai, secret: "sk-outage", models: ["gpt-4o-mini"]))
         let events = await router.events()
         let seen = Task {
             var changes: [Bool] = []
             for await event in events {
-                if case .storeUnavailable = event { changes.append(false) }
-                if case .storeRecovered = event { changes.append(true) }
+                if event.kind == .storeUnavailable { changes.append(false) }
+                if event.kind == .storeRecovered { changes.append(true) }
             }
             return changes
         }

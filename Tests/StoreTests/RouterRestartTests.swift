@@ -6,8 +6,8 @@ import Testing
 /// A router restarted on the same persistent store comes back with its keys, cooldowns still in
 /// force and the current period's spend.
 @Suite struct RouterRestartTests {
-    private func router(_ store: any StateStore, _ clock: ManualClock) throws -> Router {
-        try Router(configuration: RouterConfiguration(masterKey: testMasterKey), store: store, clock: clock, logger: quietLogger)
+    private func router(_ store: any StateStore, _ clock: ManualClock) throws -> LLMRouter {
+        try LLMRouter(configuration: RouterConfiguration(masterKey: testMasterKey), store: store, clock: clock, logger: quietLogger)
     }
 
     @Test(arguments: Backend.allCases.filter(\.isPersistent))

@@ -78,7 +78,7 @@ import Testing
         let (directory, path) = try temporaryPath()
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try await SQLiteStateStore.open(path: path, logger: quietLogger)
-        let router = try Router(configuration: RouterConfiguration(masterKey: testMasterKey), store: store, logger: quietLogger)
+        let router = try LLMRouter(configuration: RouterConfiguration(masterKey: testMasterKey), store: store, logger: quietLogger)
         try await router.register(APIKey(id: "k", provider: .openai, secret: "sk-PLAINTEXT-MUST-NOT-APPEAR", models: ["gpt-4o-mini"]))
         try await router.rotate("k", to: "sk-ROTATED-MUST-NOT-APPEAR")
         try await router.settle(try await router.route(RouteRequest(model: "gpt-4o-mini")), usage: Usage(inputTokens: 1, outputTokens: 1))

@@ -32,8 +32,8 @@ struct TimingTransport: Transport {
     }
 }
 
-func makeRouter(baseURL: String) async throws -> Router {
-    let router = try Router(configuration: RouterConfiguration(masterKey: MasterKey.random()), logger: quiet)
+func makeRouter(baseURL: String) async throws -> LLMRouter {
+    let router = try LLMRouter(configuration: RouterConfiguration(masterKey: MasterKey.random()), logger: quiet)
     await router.setProvider(ProviderInfo(id: .openai, displayName: "OpenAI", wireFormat: .openAIChat, baseURL: baseURL))
     for index in 0..<1_000 {
         try await router.register(APIKey(id: KeyID("key-\(index)"), provider: .openai, secret: Secret("sk-bench-\(index)"), models: ["gpt-4o-mini"]))

@@ -41,11 +41,11 @@ func benchmarkCatalog() throws -> ModelCatalog {
 }
 
 /// A router with `count` keys serving gpt-4o-mini, weights and priorities spread out.
-func makeRouter(keys count: Int, strategy: RoutingStrategy, budgets: Bool = false) async throws -> Router {
+func makeRouter(keys count: Int, strategy: RoutingStrategy, budgets: Bool = false) async throws -> LLMRouter {
     let configuration = RouterConfiguration(strategy: strategy, masterKey: MasterKey.random(), randomSeed: 1)
     var logger = Logger(label: "RoutingBenchmarks")
     logger.logLevel = .warning
-    let router = try Router(configuration: configuration, catalog: benchmarkCatalog(), logger: logger)
+    let router = try LLMRouter(configuration: configuration, catalog: benchmarkCatalog(), logger: logger)
     for index in 0..<count {
         try await router.register(APIKey(
             id: KeyID("key-\(index)"), provider: .openai, secret: Secret("sk-bench-\(index)"), models: ["gpt-4o-mini"],
@@ -68,8 +68,8 @@ let batch = 1_000
 
 /// Measures `route` alone, `batch` decisions per iteration, each also timed individually into
 /// ``decisionMetric``; the settles that free the leases run outside the measurement.
-func routeOnly(_ name: String, keys: Int, strategy: RoutingStrategy, budgets: Bool = false, prepare: @escaping @Sendable (Router) async throws -> Void = { _ in }) {
-    nonisolated(unsafe) var router: Router!
+func routeOnly(_ name: String, keys: Int, strategy: RoutingStrategy, budgets: Bool = false, prepare: @escaping @Sendable (LLMRouter) async throws -> Void = { _ in }) {
+    nonisolated(unsafe) var router: LLMRouter!
     let configuration = Benchmark.Configuration(
         metrics: defaultMetrics + [decisionMetric], scalingFactor: .kilo, maxDuration: .seconds(1), maxIterations: 500,
         thresholds: gates,
@@ -112,7 +112,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    nonisolated(unsafe) var cycleRouter: Router!
+    nonisolated(unsafe) var cycleRouter: LLMRouter!
     Benchmark("route+settle-1k-keys", configuration: .init(metrics: defaultMetrics + [cycleMetric], scalingFactor: .kilo, maxDuration: .seconds(1), maxIterations: 500, thresholds: gates, setup: {
         cycleRouter = try await makeRouter(keys: 1_000, strategy: .cost, budgets: true)
     })) { benchmark in
@@ -129,7 +129,7 @@ let benchmarks: @Sendable () -> Void = {
         for latency in latencies { benchmark.measurement(cycleMetric, latency) }
     }
 
-    nonisolated(unsafe) var concurrentRouter: Router!
+    nonisolated(unsafe) var concurrentRouter: LLMRouter!
     Benchmark("route+settle-64-concurrent-tasks", configuration: .init(metrics: defaultMetrics + [cycleMetric], maxDuration: .seconds(1), maxIterations: 5_000, thresholds: gates, setup: {
         concurrentRouter = try await makeRouter(keys: 1_000, strategy: .leastUsed, budgets: true)
     })) { benchmark in

@@ -66,13 +66,13 @@ let benchmarks: @Sendable () -> Void = {
         storeBenchmarks("mongo") { try await MongoStateStore.open(.init(url: url), logger: quiet) }
     }
 
-    nonisolated(unsafe) var router: Router!
+    nonisolated(unsafe) var router: LLMRouter!
     // Routing with a store attached, in buffered mode: the decision path must not change.
     Benchmark("route+settle-1k-keys-sqlite-attached", configuration: .init(metrics: storeMetrics, scalingFactor: .kilo, maxDuration: .seconds(1), maxIterations: 500, setup: {
         let store = try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet)
         var configuration = RouterConfiguration(masterKey: benchmarkMasterKey)
         configuration.persistence.acknowledgement = .buffered
-        router = try Router(configuration: configuration, store: store, logger: quiet)
+        router = try LLMRouter(configuration: configuration, store: store, logger: quiet)
         for index in 0..<1_000 {
             try await router.register(APIKey(id: KeyID("key-\(index)"), provider: .openai, secret: Secret("sk-\(index)"), models: ["gpt-4o-mini"]))
         }
@@ -102,11 +102,11 @@ let benchmarkMasterKey = try! MasterKey(id: "bench", bytes: Array(repeating: 1, 
 func settleThroughputBenchmarks(_ backend: String, open: @escaping @Sendable () async throws -> any StateStore) {
     for mode in [RouterConfiguration.Persistence.Acknowledgement.committed, .buffered] {
         let name = mode == .committed ? "committed" : "buffered"
-        nonisolated(unsafe) var router: Router!
+        nonisolated(unsafe) var router: LLMRouter!
         Benchmark("settle-64-tasks-\(backend)-\(name)", configuration: .init(metrics: storeMetrics, scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 100, setup: {
             var configuration = RouterConfiguration(masterKey: benchmarkMasterKey)
             configuration.persistence.acknowledgement = mode
-            router = try Router(configuration: configuration, store: try await open(), logger: quiet)
+            router = try LLMRouter(configuration: configuration, store: try await open(), logger: quiet)
             for index in 0..<100 {
                 try await router.register(APIKey(id: KeyID("\(backend)-\(name)-\(UUID().uuidString.prefix(8))-\(index)"), provider: .openai, secret: Secret("sk-\(index)"), models: ["gpt-4o-mini"]))
             }

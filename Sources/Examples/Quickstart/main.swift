@@ -2,7 +2,7 @@
 //
 // Three OpenAI keys (one hits 429 bursts with Retry-After, one is invalid), two Anthropic keys and
 // a local Ollama model, a $2.00 daily budget, 2,500 requests from 32 concurrent tasks through
-// `Router.execute` with failover, then a per-key summary.
+// `LLMRouter.execute` with failover, then a per-key summary.
 //
 // State lives in an SQLite file (.local/quickstart.db, or the path in ROUTERSDK_QUICKSTART_DB):
 // run it twice and the second run starts from the first run's keys, key states and spend, until
@@ -27,7 +27,7 @@ let stateDirectory = URL(fileURLWithPath: ".local", isDirectory: true)
 try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
 let storePath = ProcessInfo.processInfo.environment["ROUTERSDK_QUICKSTART_DB"] ?? ".local/quickstart.db"
 let store = try await SQLiteStateStore.open(path: storePath, logger: logger)
-let router = try Router(
+let router = try LLMRouter(
     configuration: RouterConfiguration(strategy: .cost, masterKey: try demoMasterKey(in: stateDirectory)), store: store, logger: logger)
 try await router.restore()
 let restoredKeys = await router.keyIDs
@@ -65,10 +65,11 @@ let events = await router.events()  // subscribe before the first request, so no
 let alerts = Task {
     var lines: [String] = []
     for await event in events {
-        switch event {
-        case .budgetThresholdCrossed(let alert): lines.append("budget '\(alert.budgetID)' passed \(alert.percent)% (\(alert.spent) of \(alert.limit))")
-        case .keyStateChanged(let t) where t.to == .invalid: lines.append("key \(t.keyID) marked invalid (\(t.reason))")
-        case .budgetExhausted(let alert): lines.append("budget '\(alert.budgetID)' exhausted at \(alert.spent)")
+        // Events are a kind plus the details that kind documents; new kinds may come, hence `default`.
+        switch (event.kind, event.budgetAlert, event.transition) {
+        case (.budgetThresholdCrossed, let alert?, _): lines.append("budget '\(alert.budgetID)' passed \(alert.percent)% (\(alert.spent) of \(alert.limit))")
+        case (.keyStateChanged, _, let t?) where t.to == .invalid: lines.append("key \(t.keyID) marked invalid (\(t.reason))")
+        case (.budgetExhausted, let alert?, _): lines.append("budget '\(alert.budgetID)' exhausted at \(alert.spent)")
         default: break
         }
     }

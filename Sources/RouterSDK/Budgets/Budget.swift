@@ -7,6 +7,8 @@
 /// once per period when settled spend crosses them.
 public struct Budget: Sendable, Hashable, Codable {
     /// What spend a budget counts.
+    ///
+    /// Frozen: new groupings are expressed with `tag`, so this set does not grow in 1.x.
     public enum Scope: Sendable, Hashable, Codable, CustomStringConvertible {
         /// Every request.
         case global
@@ -31,6 +33,8 @@ public struct Budget: Sendable, Hashable, Codable {
     }
 
     /// The period over which spend accumulates; calendar-aligned in UTC.
+    ///
+    /// Frozen: the calendar periods and `total`; stores persist them by name.
     public enum Period: String, Sendable, Hashable, Codable, CaseIterable {
         /// Each UTC minute.
         case minute
@@ -45,6 +49,8 @@ public struct Budget: Sendable, Hashable, Codable {
     }
 
     /// Whether exceeding the limit rejects requests.
+    ///
+    /// Frozen: hard or soft.
     public enum Enforcement: String, Sendable, Hashable, Codable {
         /// Reject requests whose worst-case cost would pass the limit.
         case hard
@@ -79,7 +85,7 @@ public struct Budget: Sendable, Hashable, Codable {
     }
 
     /// Throws a typed error for an empty id, a negative limit or out-of-range thresholds.
-    public func validate() throws(RouterError) {
+    package func validate() throws(RouterError) {
         guard !id.rawValue.isEmpty else { throw RouterError(.invalidArgument, "a budget needs a non-empty id") }
         guard limit >= .zero else {
             throw RouterError(.invalidLimits, "limit of budget '\(id)' must not be negative, got \(limit)", budgetID: id)

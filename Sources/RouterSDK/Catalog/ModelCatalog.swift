@@ -5,7 +5,7 @@ public import Foundation
 /// ``bundled()`` loads `model-catalog.json` from the package's resources. Prices there are
 /// decimal strings in US dollars per million tokens (parsed exactly, never as floating point).
 /// Replace or add entries with ``setModel(_:)``, or on a live router with
-/// ``Router/setModel(_:)``.
+/// ``LLMRouter/setModel(_:)``.
 public struct ModelCatalog: Sendable {
     /// Providers by id.
     public private(set) var providers: [ProviderID: ProviderInfo]
@@ -19,7 +19,7 @@ public struct ModelCatalog: Sendable {
     }
 
     /// The catalog shipped with RouterSDK.
-    public static func bundled() throws(RouterError) -> ModelCatalog {
+    public static func bundled() throws -> ModelCatalog {
         guard let url = Bundle.module.url(forResource: "model-catalog", withExtension: "json") else {
             throw RouterError(.malformedCatalog, "the bundled model-catalog.json resource is missing")
         }
@@ -36,7 +36,7 @@ public struct ModelCatalog: Sendable {
     ///
     /// Throws ``RouterError/Code/malformedCatalog`` for invalid JSON, unknown wire formats,
     /// unparseable or negative prices, duplicate entries and models of undeclared providers.
-    public init(json data: Data) throws(RouterError) {
+    public init(json data: Data) throws {
         let document: CatalogDocument
         do {
             document = try JSONDecoder().decode(CatalogDocument.self, from: data)
@@ -83,7 +83,14 @@ public struct ModelCatalog: Sendable {
     }
 
     /// Adds or replaces a model, after validating its price and limits.
-    public mutating func setModel(_ model: ModelInfo) throws(RouterError) {
+    ///
+    /// - Throws: ``RouterError`` with `invalidPrice` or `invalidLimits`.
+    public mutating func setModel(_ model: ModelInfo) throws {
+        try insert(model)
+    }
+
+    /// ``setModel(_:)`` with its error type spelled out, for the engine's typed paths.
+    mutating func insert(_ model: ModelInfo) throws(RouterError) {
         models[model.ref] = try model.validated()
     }
 

@@ -1,6 +1,8 @@
 /// How a provider is spoken to: its wire format, where it lives and how it authenticates.
 public struct ProviderInfo: Sendable, Hashable, Codable {
     /// The wire format of a provider's API.
+    ///
+    /// Frozen: a new wire format needs a new adapter, which comes in a major version; until then new providers reuse these three (most speak `openAIChat`).
     public enum WireFormat: String, Sendable, Hashable, Codable, CaseIterable {
         /// OpenAI chat completions (also Groq, Mistral, OpenRouter, Ollama's `/v1`).
         case openAIChat = "openai-chat"

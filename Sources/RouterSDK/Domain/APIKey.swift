@@ -27,7 +27,7 @@ public struct KeySettings: Sendable, Hashable, Codable {
     }
 
     /// Throws a typed error for an invalid weight or limits.
-    public func validate(keyID: KeyID) throws(RouterError) {
+    package func validate(keyID: KeyID) throws(RouterError) {
         guard weight >= 1, weight <= 1_000_000 else {
             throw RouterError(.invalidArgument, "weight of key '\(keyID)' must be between 1 and 1000000, got \(weight)", keyID: keyID)
         }

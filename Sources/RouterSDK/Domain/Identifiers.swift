@@ -22,7 +22,7 @@ extension StringIdentifier {
 public struct KeyID: StringIdentifier {
     /// The identifier text.
     public let rawValue: String
-    /// Creates an id; ``Router/register(_:)`` rejects empty ids.
+    /// Creates an id; ``LLMRouter/register(_:)`` rejects empty ids.
     public init(_ rawValue: String) { self.rawValue = rawValue }
 }
 
@@ -30,7 +30,7 @@ public struct KeyID: StringIdentifier {
 public struct BudgetID: StringIdentifier {
     /// The identifier text.
     public let rawValue: String
-    /// Creates an id; ``Router/setBudget(_:)`` rejects empty ids.
+    /// Creates an id; ``LLMRouter/setBudget(_:)`` rejects empty ids.
     public init(_ rawValue: String) { self.rawValue = rawValue }
 }
 

@@ -30,7 +30,7 @@ public struct KeyLimits: Sendable, Hashable, Codable {
     }
 
     /// Throws ``RouterError/Code/invalidLimits`` when a limit is zero, negative or above ``maximum``.
-    public func validate(keyID: KeyID? = nil) throws(RouterError) {
+    package func validate(keyID: KeyID? = nil) throws(RouterError) {
         let fields: [(String, Int?)] = [
             ("requestsPerMinute", requestsPerMinute), ("tokensPerMinute", tokensPerMinute),
             ("requestsPerDay", requestsPerDay), ("maxConcurrentRequests", maxConcurrentRequests),

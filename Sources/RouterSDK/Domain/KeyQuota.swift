@@ -1,17 +1,29 @@
 /// A forward-looking view of what a key may still do.
 public struct KeyQuota: Sendable, Hashable {
     /// A coarse reading of remaining capacity.
-    public enum CapacityState: String, Sendable, Hashable, Codable {
+    ///
+    /// Extensible: a struct of named constants (like ``RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
+    public struct CapacityState: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+        /// The stable name, as logged, exported in metrics and stored.
+        public var rawValue: String
+
+        /// Wraps a name; values this version does not define compare unequal to every constant.
+        public init(rawValue: String) {
+            self.rawValue = rawValue
+        }
+
         /// More than half of the tightest limit left.
-        case abundant
+        public static let abundant = CapacityState(rawValue: "abundant")
         /// 20–50 % left.
-        case constrained
+        public static let constrained = CapacityState(rawValue: "constrained")
         /// Under 20 % left.
-        case critical
+        public static let critical = CapacityState(rawValue: "critical")
         /// Nothing left, or the key is throttled/exhausted/disabled/invalid.
-        case exhausted
+        public static let exhausted = CapacityState(rawValue: "exhausted")
         /// Was exhausted; capacity is coming back (cooldown over or window refilling).
-        case recovering
+        public static let recovering = CapacityState(rawValue: "recovering")
+
+        public var description: String { rawValue }
     }
 
     /// The key.

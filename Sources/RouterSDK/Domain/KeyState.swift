@@ -9,6 +9,8 @@
 /// - `disabled` → `available` only (an operator enables it); failures of requests that were in
 ///   flight when it was disabled do not change it.
 /// - `invalid` → `available` only by rotating the secret; `disabled` by an operator.
+///
+/// Frozen: these five states are the key state machine documented above; adding one would change the machine, which only a major version does.
 public enum KeyState: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Can be chosen.
     case available
@@ -52,27 +54,37 @@ public enum KeyState: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 /// Why a key changed state.
-public enum TransitionReason: String, Sendable, Hashable, Codable, CustomStringConvertible {
+///
+/// Extensible: a struct of named constants (like ``RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
+public struct TransitionReason: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The stable name, as logged, exported in metrics and stored.
+    public var rawValue: String
+
+    /// Wraps a name; values this version does not define compare unequal to every constant.
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
     /// The provider answered 429 / rate limited.
-    case rateLimited
+    public static let rateLimited = TransitionReason(rawValue: "rateLimited")
     /// The provider reported quota or billing exhausted.
-    case quotaExhausted
+    public static let quotaExhausted = TransitionReason(rawValue: "quotaExhausted")
     /// The provider rejected the credential.
-    case authInvalid
+    public static let authInvalid = TransitionReason(rawValue: "authInvalid")
     /// The cooldown deadline passed.
-    case cooldownElapsed
+    public static let cooldownElapsed = TransitionReason(rawValue: "cooldownElapsed")
     /// An operator disabled the key.
-    case operatorDisabled
+    public static let operatorDisabled = TransitionReason(rawValue: "operatorDisabled")
     /// An operator enabled the key.
-    case operatorEnabled
+    public static let operatorEnabled = TransitionReason(rawValue: "operatorEnabled")
     /// The secret was rotated.
-    case secretRotated
+    public static let secretRotated = TransitionReason(rawValue: "secretRotated")
     /// The key was registered.
-    case registered
+    public static let registered = TransitionReason(rawValue: "registered")
     /// The key was removed.
-    case removed
+    public static let removed = TransitionReason(rawValue: "removed")
     /// State restored from a store.
-    case restored
+    public static let restored = TransitionReason(rawValue: "restored")
 
     public var description: String { rawValue }
 }

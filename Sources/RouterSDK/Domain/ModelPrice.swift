@@ -33,7 +33,7 @@ public struct ModelPrice: Sendable, Hashable, Codable {
     }
 
     /// Throws ``RouterError/Code/invalidPrice`` when either price is negative.
-    public func validated(model: String) throws(RouterError) -> ModelPrice {
+    package func validated(model: String) throws(RouterError) -> ModelPrice {
         guard inputPerMillion >= .zero, outputPerMillion >= .zero else {
             throw RouterError(.invalidPrice, "price of model '\(model)' must not be negative (got \(inputPerMillion) in, \(outputPerMillion) out per million tokens)", model: model)
         }

@@ -3,6 +3,12 @@
 /// A struct around an extensible ``Code`` (new codes can be added without breaking a `switch`
 /// in your code) plus the identifiers that help you act on it. Its ``description`` names keys,
 /// budgets and models by id only: it never contains a secret or a connection password.
+///
+/// Public functions are declared `throws`, not `throws(RouterError)`, and document that they
+/// throw `RouterError`: Swift 6.3.1 crashes (signal 11) compiling the natural pattern
+/// `catch let error where error.code == …` around a typed-throws call inside a loop. Catch it
+/// with `catch let error as RouterError where error.code == .duplicateKeyID`. ``ChatClient``
+/// throws only `RouterError` too (a provider's error is in ``providerError``).
 public struct RouterError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, as a value you can compare against the static members.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -56,6 +62,11 @@ public struct RouterError: Error, Sendable, CustomStringConvertible {
         public static let invalidStoreURL = Code("invalidStoreURL")
         /// The router has been shut down.
         public static let shutDown = Code("shutDown")
+        /// A provider answered with an error (``RouterError/providerError`` classifies it), or the
+        /// call to it failed.
+        public static let providerFailed = Code("providerFailed")
+        /// The calling task was cancelled.
+        public static let cancelled = Code("cancelled")
     }
 
     /// What went wrong.
@@ -72,6 +83,9 @@ public struct RouterError: Error, Sendable, CustomStringConvertible {
     public var noEligibleKey: IneligibilityReport?
     /// For ``Code/attemptsExhausted``: the failure of the last attempt.
     public var lastFailure: ProviderFailure?
+    /// For ``Code/providerFailed``: the provider's error, classified (kind, status, retry hint,
+    /// partial usage of a broken stream).
+    public var providerError: ProviderError?
 
     /// Creates an error.
     public init(
@@ -81,7 +95,8 @@ public struct RouterError: Error, Sendable, CustomStringConvertible {
         budgetID: BudgetID? = nil,
         model: String? = nil,
         noEligibleKey: IneligibilityReport? = nil,
-        lastFailure: ProviderFailure? = nil
+        lastFailure: ProviderFailure? = nil,
+        providerError: ProviderError? = nil
     ) {
         self.code = code
         self.message = message
@@ -90,6 +105,7 @@ public struct RouterError: Error, Sendable, CustomStringConvertible {
         self.model = model
         self.noEligibleKey = noEligibleKey
         self.lastFailure = lastFailure
+        self.providerError = providerError
     }
 
     public var description: String { "RouterError.\(code): \(message)" }

@@ -238,7 +238,7 @@ extension RoutingEngine {
     /// Applies a failure to the key's state, counters and circuit breaker.
     private func apply(_ failure: ProviderFailure, slot: Int32, now: Timestamp) {
         let index = Int(slot)
-        switch failure {
+        switch failure.kind {
         case .cancelled:
             if case .halfOpen(probeInFlight: true) = keys[index].circuit { keys[index].circuit = .halfOpen(probeInFlight: false) }
             return
@@ -251,13 +251,14 @@ extension RoutingEngine {
             keys[index].successPPM -= keys[index].successPPM / 8
         }
         if case .disabled = keys[index].state { return }
-        switch failure {
-        case .rateLimited(let retryAfter):
+        switch failure.kind {
+        case .rateLimited:
+            let retryAfter = failure.retryAfter
             keys[index].consecutiveRateLimits += 1
             let cooldown = retryAfter.map { max($0, .milliseconds(1)) } ?? backoff(attempt: keys[index].consecutiveRateLimits)
             extendCooldown(slot: slot, until: now + cooldown, exhausted: false, reason: .rateLimited, detail: retryAfter.map { "retry-after \($0)" }, now: now)
-        case .quotaExhausted(let resetAt):
-            let until = max(resetAt ?? (now + configuration.quotaResetFallback), now + .milliseconds(1))
+        case .quotaExhausted:
+            let until = max(failure.resetAt ?? (now + configuration.quotaResetFallback), now + .milliseconds(1))
             extendCooldown(slot: slot, until: until, exhausted: true, reason: .quotaExhausted, detail: nil, now: now)
         case .authInvalid:
             transition(slot: slot, to: .invalid, reason: .authInvalid, detail: nil, now: now)
@@ -275,7 +276,9 @@ extension RoutingEngine {
                 keys[index].circuit = .open(untilMs: until.millisecondsSinceEpoch)
                 effects.append(.event(.circuitOpened(keyID: keys[index].id, until: until)))
             }
-        case .cancelled, .rejected:
+        default:
+            // Cancelled and rejected changed nothing above; a kind this version does not know
+            // counts as a failure and nothing more.
             break
         }
     }

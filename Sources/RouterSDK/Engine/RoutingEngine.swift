@@ -1,7 +1,7 @@
 internal import DequeModule
 internal import HeapModule
 
-/// What the engine asks its owner (the ``Router`` actor) to do after a call: emit events, log,
+/// What the engine asks its owner (the ``LLMRouter`` actor) to do after a call: emit events, log,
 /// and hand records to the store writer. The engine itself never does I/O.
 enum EngineEffect {
     case transition(KeyTransition)
@@ -36,7 +36,7 @@ struct ExpiredLease {
 
 /// The synchronous heart of the router: keys, pools, limits, budgets and leases.
 ///
-/// Owned and isolated by the ``Router`` actor, so it needs no locks; every method runs to
+/// Owned and isolated by the ``LLMRouter`` actor, so it needs no locks; every method runs to
 /// completion without suspension, which is what makes a decision one actor hop. Reference type so
 /// the actor mutates it in place without exclusivity bookkeeping on a large struct.
 final class RoutingEngine {
@@ -84,7 +84,7 @@ final class RoutingEngine {
     // MARK: Catalog
 
     func setModel(_ info: ModelInfo) throws(RouterError) {
-        try catalog.setModel(info)
+        try catalog.insert(info)
         if let pool = poolByModel[info.ref] {
             pools[Int(pool)].info = info
         } else {

@@ -19,7 +19,7 @@ public struct ServerStoreConfiguration: Sendable, Hashable {
     /// Checks the pool size and timeout.
     ///
     /// - Throws: `invalidArgument` when either is below 1.
-    public func validate() throws(RouterError) {
+    package func validate() throws(RouterError) {
         guard poolSize >= 1, connectTimeoutSeconds >= 1 else {
             throw RouterError(.invalidArgument, "pool size and connect timeout must be at least 1 (got \(poolSize) and \(connectTimeoutSeconds))")
         }

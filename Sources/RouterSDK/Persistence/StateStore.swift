@@ -51,7 +51,7 @@ public protocol StateStore: Sendable {
     func append(_ batch: StoreBatch) async throws
     /// The newest transitions (of one key, or all), newest first, at most `limit`.
     func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition]
-    /// The newest transition of every key that has one, in one query (``Router/restore()``
+    /// The newest transition of every key that has one, in one query (``LLMRouter/restore()``
     /// reads it). The default implementation asks ``transitions(of:limit:)`` once per stored key;
     /// backends answer it natively.
     func latestTransitions() async throws -> [KeyID: KeyTransition]
@@ -95,6 +95,8 @@ public struct SpendDelta: Sendable, Hashable, Codable {
 }
 
 /// How ``StateStore/spend(from:to:groupedBy:)`` groups spend.
+///
+/// Frozen: every ``StateStore`` implements each grouping, so a new one would be a new protocol requirement (a major version).
 public enum SpendGrouping: String, Sendable, Hashable, CaseIterable {
     /// One entry, `"total"`.
     case total

@@ -1,4 +1,4 @@
-/// How the router's writes to its ``StateStore`` are going, from ``Router/storeHealth``.
+/// How the router's writes to its ``StateStore`` are going, from ``LLMRouter/storeHealth``.
 ///
 /// While the store refuses writes the router keeps routing and settling from memory: records
 /// wait in a bounded buffer and are retried with backoff until the store takes them, exactly once

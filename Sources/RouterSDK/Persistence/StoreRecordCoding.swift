@@ -5,9 +5,9 @@ import Foundation
 ///
 /// Every backend stores these the same way, so a database written by one version of RouterSDK
 /// reads the same in every backend. Keys are sorted so equal values encode to equal text.
-public enum StoreRecordCoding {
+package enum StoreRecordCoding {
     /// Encodes a value as compact JSON text.
-    public static func encode(_ value: some Encodable) throws(RouterError) -> String {
+    package static func encode(_ value: some Encodable) throws(RouterError) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         do {
@@ -18,7 +18,7 @@ public enum StoreRecordCoding {
     }
 
     /// Decodes JSON text; throws ``RouterError/Code/corruptRecord`` naming `record` if it does not parse.
-    public static func decode<Value: Decodable>(_ type: Value.Type, from text: String, record: String) throws(RouterError) -> Value {
+    package static func decode<Value: Decodable>(_ type: Value.Type, from text: String, record: String) throws(RouterError) -> Value {
         do {
             return try JSONDecoder().decode(type, from: Data(text.utf8))
         } catch {

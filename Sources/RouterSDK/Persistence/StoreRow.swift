@@ -1,10 +1,10 @@
-public import Foundation
+package import Foundation
 
 /// One result row of a SQL backend, read by column with typed errors naming the record.
 ///
 /// Backends conform their row type so the records every SQL store shares (keys, usage events)
 /// decode in one place, from the same column order.
-public protocol StoreRow {
+package protocol StoreRow {
     /// The integer in `column`; throws ``RouterError/Code/corruptRecord`` naming `record` otherwise.
     func integer(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> Int64
     /// The integer in `column`, or `nil` for NULL.
@@ -19,7 +19,7 @@ public protocol StoreRow {
 
 extension StoreRow {
     /// A key from the columns `id, settings, master_key_id, sealed_secret, state, version, updated_at`.
-    public func storedKey(table: String) throws(RouterError) -> StoredKey {
+    package func storedKey(table: String) throws(RouterError) -> StoredKey {
         let id = try text(0, "a row of \(table)")
         let record = "key '\(id)' in \(table)"
         return StoredKey(
@@ -33,11 +33,10 @@ extension StoreRow {
 
     /// A usage event from the columns `seq, lease_id, key_id, provider, model, input_tokens,
     /// output_tokens, cost, latency_ns, outcome, failure, tags, at`.
-    public func usageEvent() throws(RouterError) -> UsageEvent {
+    package func usageEvent() throws(RouterError) -> UsageEvent {
         let record = "usage event #\((try? optionalInteger(0, "")).flatMap { $0 }.map(String.init) ?? "?")"
-        guard let outcome = UsageEvent.Outcome(rawValue: try text(9, record)) else {
-            throw RouterError(.corruptRecord, "\(record) is corrupted: unknown outcome")
-        }
+        // Any name reads: a newer version's outcome is kept as written.
+        let outcome = UsageEvent.Outcome(rawValue: try text(9, record))
         return UsageEvent(
             leaseID: UInt64(bitPattern: try integer(1, record)), keyID: KeyID(try text(2, record)),
             model: ModelRef(provider: ProviderID(try text(3, record)), name: try text(4, record)),

@@ -3,8 +3,11 @@ internal import Logging
 
 /// The bounded, batched writer between the router's hot path and its ``StateStore``.
 ///
-/// The router hands it records without waiting for I/O; one background task writes them in
-/// batches, oldest first. What a caller may rely on:
+/// The router hands it records without waiting for I/O; one loop writes them in batches, oldest
+/// first. The loop runs inside ``run()`` when the router runs as a service (structured: it ends
+/// with the service); a router nobody runs starts it on a task of its own at the first record, and
+/// ``abandon()`` (the router's `deinit`) makes it write what is left and end. What a caller may
+/// rely on:
 ///
 /// - **Group commit.** In committed mode (``RouterConfiguration/Persistence/Acknowledgement``)
 ///   a settle waits in ``waitUntilWritten(_:)`` until the batch holding its record commits; every
@@ -36,6 +39,18 @@ final class StoreWriter: Sendable {
 
     private typealias Waiter = CheckedContinuation<Void, Never>
 
+    /// Who runs the writing loop.
+    private enum Runner {
+        /// Nobody yet: the first record starts a task of its own unless ``run()`` came first.
+        case idle
+        /// ``run()``, inside the caller's task (the router's `Service.run`).
+        case owned
+        /// A task the writer started for a router that nobody runs.
+        case detached
+        /// The loop has ended.
+        case stopped
+    }
+
     private struct State {
         var pending: [Record] = []
         /// Records accepted so far; the n-th accepted record has sequence n.
@@ -54,6 +69,8 @@ final class StoreWriter: Sendable {
         var flushWaiters: [(target: Int, continuation: Waiter)] = []
         var commitWaiters: [(target: Int, deadline: Timestamp, continuation: Waiter)] = []
         var backoff: Task<Void, Never>?
+        var runner = Runner.idle
+        var stopWaiters: [Waiter] = []
 
         /// Whether committed-mode callers should stop waiting for the store right now.
         var storeIsStruggling: Bool { !health.isAvailable || slowWrite }
@@ -63,7 +80,6 @@ final class StoreWriter: Sendable {
     /// This writer's identity in the store's batch log; random per router instance.
     let writerID: String
     private let state: Locked<State>
-    private let task = Locked<Task<Void, Never>?>(nil)
     private let healthObserver = Locked<(@Sendable (StoreHealth) -> Void)?>(nil)
     private let store: any StateStore
     private let settings: RouterConfiguration.Persistence
@@ -85,10 +101,42 @@ final class StoreWriter: Sendable {
         self.state = Locked(State(health: StoreHealth(isAvailable: true, since: clock.now(), bufferedRecords: 0, droppedRecords: 0, lastError: nil)))
     }
 
-    func start() {
-        task.withLock { task in
-            guard task == nil else { return }
-            task = Task.detached { [self] in await run() }
+    /// Runs the writing loop in the caller's task until ``finish()`` or ``abandon()`` and the
+    /// buffer is written. If the loop already runs (a record arrived before this call), waits
+    /// for it to end instead.
+    func run() async {
+        let owns = state.withLock { state -> Bool in
+            guard state.runner == .idle else { return false }
+            state.runner = .owned
+            return true
+        }
+        if owns { await writeLoop() } else { await waitUntilStopped() }
+    }
+
+    /// Tells the loop to write what is buffered and end, without waiting: the router's `deinit`.
+    func abandon() {
+        let (waiter, backoff) = beginFinishing()
+        waiter?.resume()
+        backoff?.cancel()
+    }
+
+    private func beginFinishing() -> (Waiter?, Task<Void, Never>?) {
+        state.withLock { state in
+            state.finishing = true
+            if state.runner == .idle { state.runner = .stopped }
+            defer { state.drainWaiter = nil }
+            return (state.drainWaiter, state.backoff)
+        }
+    }
+
+    private func waitUntilStopped() async {
+        await withCheckedContinuation { (continuation: Waiter) in
+            let stopped = state.withLock { state -> Bool in
+                if state.runner == .stopped { return true }
+                state.stopWaiters.append(continuation)
+                return false
+            }
+            if stopped { continuation.resume() }
         }
     }
 
@@ -124,7 +172,7 @@ final class StoreWriter: Sendable {
     /// in (an `await` here would cost every request an async frame).
     func offer(_ records: [Record]) -> Offer {
         guard !records.isEmpty else { return .empty }
-        enum Outcome { case added(Int, Waiter?), full, closed }
+        enum Outcome { case added(Int, Waiter?, startsLoop: Bool), full, closed }
         let outcome: Outcome = state.withLock { state in
             if state.finishing { return .closed }
             guard state.pending.count + records.count <= max(settings.bufferCapacity, records.count) else { return .full }
@@ -132,11 +180,16 @@ final class StoreWriter: Sendable {
             state.enqueued += records.count
             let waiter = state.drainWaiter
             state.drainWaiter = nil
-            return .added(state.enqueued, waiter)
+            let startsLoop = state.runner == .idle
+            if startsLoop { state.runner = .detached }
+            return .added(state.enqueued, waiter, startsLoop: startsLoop)
         }
         switch outcome {
-        case .added(let sequence, let waiter):
+        case .added(let sequence, let waiter, let startsLoop):
             waiter?.resume()
+            // Nobody runs the router as a service: write from a task of our own. It holds only
+            // the writer and ends after `finish()` or `abandon()`.
+            if startsLoop { Task.detached { [self] in await writeLoop() } }
             return .accepted(sequence)
         case .closed:
             drop(records.count, why: "the router has shut down its store writer")
@@ -196,22 +249,23 @@ final class StoreWriter: Sendable {
     /// Writes everything still buffered and stops. Returns how many records were lost in all
     /// (dropped while running, or given up on at shutdown).
     func finish() async -> Int {
-        let (waiter, backoff) = state.withLock { state -> (Waiter?, Task<Void, Never>?) in
-            state.finishing = true
-            defer { state.drainWaiter = nil }
-            return (state.drainWaiter, state.backoff)
-        }
-        waiter?.resume()
-        backoff?.cancel()
-        let running = task.withLock { $0 }
-        await running?.value
+        abandon()
+        await waitUntilStopped()
         releaseCommitWaiters()
         return state.withLock { $0.lost }
     }
 
     // MARK: The writing task
 
-    private func run() async {
+    private func writeLoop() async {
+        defer {
+            let waiters = state.withLock { state -> [Waiter] in
+                state.runner = .stopped
+                defer { state.stopWaiters.removeAll() }
+                return state.stopWaiters
+            }
+            waiters.forEach { $0.resume() }
+        }
         var sequence: Int64 = 1
         var failures = 0
         var failedWhileFinishing = 0

@@ -1,5 +1,5 @@
 
-/// Sends chat requests to the providers through a ``Router``'s pool of keys: routes, encodes
+/// Sends chat requests to the providers through a ``LLMRouter``'s pool of keys: routes, encodes
 /// the request in the provider's wire format, calls it over a ``Transport``, decodes the answer,
 /// settles the real usage and cost, fails over across keys on retryable errors, and moves down a
 /// fallback chain of models when a model cannot serve the request.
@@ -20,7 +20,7 @@
 /// - Bounded by ``ChatRequest/deadline`` on the router's clock (no attempt starts after it; a
 ///   call or stream still running when it passes is cancelled); cancelling the calling task
 ///   cancels the HTTP request.
-/// - Rate-limit headers of every answer go to ``Router/observe(_:for:)``.
+/// - Rate-limit headers of every answer go to ``LLMRouter/observe(_:for:)``.
 public struct ChatClient: Sendable {
     /// Client-wide settings.
     public struct Configuration: Sendable {
@@ -52,14 +52,14 @@ public struct ChatClient: Sendable {
     }
 
     /// The router whose keys, limits and budgets apply.
-    public let router: Router
+    public let router: LLMRouter
     /// How requests are sent.
     public let transport: any Transport
     /// Settings.
     public var configuration: Configuration
 
     /// Creates a client.
-    public init(router: Router, transport: any Transport, configuration: Configuration = Configuration()) {
+    public init(router: LLMRouter, transport: any Transport, configuration: Configuration = Configuration()) {
         self.router = router
         self.transport = transport
         self.configuration = configuration
@@ -69,10 +69,33 @@ public struct ChatClient: Sendable {
 
     /// Sends `request` and returns the whole answer.
     ///
-    /// - Throws: ``ProviderError`` (the last provider failure when no key or fallback is left),
-    ///   ``RouterError`` (`noEligibleKey`, `attemptsExhausted`, `budgetExceeded`,
-    ///   `deadlineExceeded`, `invalidArgument`, `unknownModel`), `CancellationError`.
+    /// - Throws: ``RouterError``, always: `providerFailed` with the provider's classified error
+    ///   in ``RouterError/providerError`` (the last one when no key or fallback is left),
+    ///   `noEligibleKey`, `attemptsExhausted`, `budgetExceeded`, `deadlineExceeded`,
+    ///   `invalidArgument`, `unknownModel`, and `cancelled` when the calling task is cancelled.
     public func chat(_ request: ChatRequest) async throws -> ChatResponse {
+        do {
+            return try await chatOverChain(request)
+        } catch {
+            throw Self.routerError(error)
+        }
+    }
+
+    /// The one error type ``chat(_:)`` and ``stream(_:)`` throw, whatever failed underneath.
+    static func routerError(_ error: any Error) -> RouterError {
+        switch error {
+        case let error as RouterError:
+            error
+        case let error as ProviderError:
+            RouterError(.providerFailed, error.description, keyID: error.keyID, model: error.model?.description, providerError: error)
+        case is CancellationError:
+            RouterError(.cancelled, "the calling task was cancelled")
+        default:
+            RouterError(.providerFailed, "\(error)")
+        }
+    }
+
+    private func chatOverChain(_ request: ChatRequest) async throws -> ChatResponse {
         var plan = try await Plan(request, configuration: configuration, router: router)
         let attempts = Counter()
         var lastError: (any Error)?
@@ -162,6 +185,8 @@ public struct ChatClient: Sendable {
     /// that breaks later ends with an error after the tokens it used are charged. Ending
     /// iteration early (or cancelling the consuming task) cancels the HTTP request and releases
     /// the lease, charging the tokens used so far.
+    ///
+    /// The stream throws ``RouterError`` only, as ``chat(_:)`` does.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<ChatStreamEvent, any Error>.makeStream()
         let task = Task {
@@ -169,7 +194,7 @@ public struct ChatClient: Sendable {
                 try await runStream(request, continuation)
                 continuation.finish()
             } catch {
-                continuation.finish(throwing: error)
+                continuation.finish(throwing: Self.routerError(error))
             }
         }
         continuation.onTermination = { _ in task.cancel() }
@@ -191,7 +216,7 @@ public struct ChatClient: Sendable {
                 }
                 let lease: Lease
                 do {
-                    lease = try await router.route(route)
+                    lease = try await router.lease(for: route)
                 } catch {
                     // No other key after provider failures: the last provider error says more
                     // (as `chat` reports it); any other routing error is what the caller gets.

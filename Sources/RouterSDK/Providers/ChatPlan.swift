@@ -10,7 +10,7 @@ struct Plan: Sendable {
     /// After a context-too-long failure: only models with a larger context window are tried.
     private(set) var minimumContext: Int?
 
-    init(_ request: ChatRequest, configuration: ChatClient.Configuration, router: Router) async throws(RouterError) {
+    init(_ request: ChatRequest, configuration: ChatClient.Configuration, router: LLMRouter) async throws(RouterError) {
         guard !request.messages.isEmpty else { throw RouterError(.invalidArgument, "a chat request needs at least one message") }
         guard configuration.maxAttemptsPerModel >= 1, configuration.maxResponseBytes >= 1, configuration.defaultMaxTokens >= 1 else {
             throw RouterError(.invalidArgument, "maxAttemptsPerModel, maxResponseBytes and defaultMaxTokens must be at least 1")
@@ -44,7 +44,7 @@ struct Plan: Sendable {
     /// The adapter and HTTP request for a lease.
     func httpRequest(for lease: Lease, stream: Bool) throws -> (any ProviderAdapter, TransportRequest) {
         guard let provider = catalog.providers[lease.provider] else {
-            throw RouterError(.unknownModel, "provider '\(lease.provider)' has no ProviderInfo (base URL, wire format); add it with Router.setProvider", model: lease.model.description)
+            throw RouterError(.unknownModel, "provider '\(lease.provider)' has no ProviderInfo (base URL, wire format); add it with LLMRouter.setProvider", model: lease.model.description)
         }
         let adapter = Self.adapter(for: provider.wireFormat)
         do {

@@ -4,6 +4,8 @@ public import Foundation
 /// wire format.
 public struct ChatRequest: Sendable, Hashable {
     /// How the reply should be formatted.
+    ///
+    /// Frozen in 1.x: new formats (such as JSON schemas) would come as a separate field.
     public enum ResponseFormat: String, Sendable, Hashable {
         /// Free text.
         case text
@@ -68,11 +70,15 @@ public struct ChatRequest: Sendable, Hashable {
 /// One message of a conversation.
 public struct ChatMessage: Sendable, Hashable {
     /// Who speaks.
+    ///
+    /// Frozen: the four roles every supported wire format shares.
     public enum Role: String, Sendable, Hashable {
         case system, user, assistant, tool
     }
 
     /// One part of a message's content.
+    ///
+    /// Frozen in 1.x: an input you build; new content kinds come in a major version.
     public enum Part: Sendable, Hashable {
         /// Text.
         case text(String)
@@ -154,17 +160,29 @@ public struct ToolCall: Sendable, Hashable {
 }
 
 /// Why the model stopped.
-public enum FinishReason: String, Sendable, Hashable {
+///
+/// Extensible: a struct of named constants (like ``RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
+public struct FinishReason: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    /// The stable name, as logged, exported in metrics and stored.
+    public var rawValue: String
+
+    /// Wraps a name; values this version does not define compare unequal to every constant.
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
     /// It finished (or hit a stop sequence).
-    case stop
+    public static let stop = FinishReason(rawValue: "stop")
     /// It hit the output token limit.
-    case length
+    public static let length = FinishReason(rawValue: "length")
     /// It called tools.
-    case toolCalls
+    public static let toolCalls = FinishReason(rawValue: "toolCalls")
     /// A content filter stopped it.
-    case contentFilter
+    public static let contentFilter = FinishReason(rawValue: "contentFilter")
     /// Something else (the provider's own reason is not mapped).
-    case other
+    public static let other = FinishReason(rawValue: "other")
+
+    public var description: String { rawValue }
 }
 
 /// The answer to a ``ChatRequest``.
@@ -200,6 +218,8 @@ public struct ChatResponse: Sendable, Hashable {
 }
 
 /// One event of a streamed reply.
+///
+/// Frozen in 1.x: new detail arrives in the payload types (``ToolCall``, ``Usage``), not as new cases, so an exhaustive `switch` keeps compiling.
 public enum ChatStreamEvent: Sendable, Hashable {
     /// The call started on this key and model, before any text. It comes again if that call
     /// fails before any content and another key or model is tried.

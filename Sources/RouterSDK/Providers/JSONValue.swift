@@ -2,6 +2,8 @@ import Foundation
 
 /// A JSON value: tool parameter schemas, tool-call arguments, and the provider wire formats,
 /// which the adapters build and read as trees so unknown fields never break decoding.
+///
+/// Frozen: the JSON data model.
 public enum JSONValue: Sendable, Hashable, Codable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {

@@ -1,38 +1,53 @@
 /// A provider call that failed, classified from its status, headers and body.
 ///
-/// ``Router/execute(_:options:operation:)`` understands it (through
+/// ``LLMRouter/execute(_:options:operation:)`` understands it (through
 /// ``ProviderFailureConvertible``): its ``failure`` drives the key's transition and whether
 /// another key is tried; ``ChatClient`` also uses ``triggersFallback`` to move down a fallback
 /// chain.
 public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible, ProviderFailureConvertible {
     /// The classes of failure every adapter maps its provider's errors to.
-    public enum Kind: String, Sendable, Hashable, CaseIterable {
+    ///
+    /// Extensible: a struct of named constants (like ``RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
+    public struct Kind: RawRepresentable, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+        /// The stable name, as logged, exported in metrics and stored.
+        public var rawValue: String
+
+        /// Wraps a name; values this version does not define compare unequal to every constant.
+        public init(rawValue: String) {
+            self.rawValue = rawValue
+        }
+
         /// 429: too many requests or tokens for now.
-        case rateLimited = "rate_limited"
+        public static let rateLimited = Kind(rawValue: "rate_limited")
         /// Out of quota or credit (billing).
-        case quotaExhausted = "quota_exhausted"
+        public static let quotaExhausted = Kind(rawValue: "quota_exhausted")
         /// The key was rejected (401/403, or Gemini's invalid-key 400).
-        case authInvalid = "auth_invalid"
+        public static let authInvalid = Kind(rawValue: "auth_invalid")
         /// The provider does not know the model (or this key may not use it).
-        case modelNotFound = "model_not_found"
+        public static let modelNotFound = Kind(rawValue: "model_not_found")
         /// The prompt is longer than the model's context.
-        case contextTooLong = "context_too_long"
+        public static let contextTooLong = Kind(rawValue: "context_too_long")
         /// Refused by the provider's content policy.
-        case contentPolicy = "content_policy"
+        public static let contentPolicy = Kind(rawValue: "content_policy")
         /// The provider is overloaded (503, Anthropic's 529).
-        case overloaded
+        public static let overloaded = Kind(rawValue: "overloaded")
         /// Another 5xx.
-        case serverError = "server_error"
+        public static let serverError = Kind(rawValue: "server_error")
         /// No answer in time.
-        case timeout
+        public static let timeout = Kind(rawValue: "timeout")
         /// No connection, or it broke before the answer was complete.
-        case connection
+        public static let connection = Kind(rawValue: "connection")
         /// The answer was not what the wire format promises (bad JSON, truncated stream, not UTF-8).
-        case malformedResponse = "malformed_response"
+        public static let malformedResponse = Kind(rawValue: "malformed_response")
         /// The answer passed the configured size limit.
-        case responseTooLarge = "response_too_large"
+        public static let responseTooLarge = Kind(rawValue: "response_too_large")
         /// Another 4xx: the request itself is wrong.
-        case badRequest = "bad_request"
+        public static let badRequest = Kind(rawValue: "bad_request")
+
+        /// The values this version defines.
+        public static let allCases: [Kind] = [.rateLimited, .quotaExhausted, .authInvalid, .modelNotFound, .contextTooLong, .contentPolicy, .overloaded, .serverError, .timeout, .connection, .malformedResponse, .responseTooLarge, .badRequest]
+
+        public var description: String { rawValue }
     }
 
     /// The class.
@@ -82,7 +97,9 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible,
         // A broken answer counts against the key's reliability; another key may answer well.
         case .malformedResponse: .serverError(status: status ?? 502)
         case .timeout, .connection: .timeout
-        case .modelNotFound, .contextTooLong, .contentPolicy, .responseTooLarge, .badRequest: .rejected(status: status ?? 400, reason: kind.rawValue)
+        // modelNotFound, contextTooLong, contentPolicy, responseTooLarge, badRequest: the
+        // request itself is refused.
+        default: .rejected(status: status ?? 400, reason: kind.rawValue)
         }
     }
 
@@ -104,7 +121,7 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible,
     }
 }
 
-/// An error that says what it means for the key that was used; ``Router/execute(_:options:operation:)``
+/// An error that says what it means for the key that was used; ``LLMRouter/execute(_:options:operation:)``
 /// applies ``providerFailure`` to the key, fails over when it is retryable and otherwise rethrows
 /// the error itself (so callers keep its details).
 public protocol ProviderFailureConvertible: Error {

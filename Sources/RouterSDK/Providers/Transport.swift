@@ -122,13 +122,25 @@ public struct TransportResponse: Sendable {
 /// Why a transport got no response.
 public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong.
-    public enum Kind: String, Sendable, Hashable {
+    ///
+    /// Extensible: a struct of named constants (like ``RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
+    public struct Kind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        /// The stable name, as logged, exported in metrics and stored.
+        public var rawValue: String
+
+        /// Wraps a name; values this version does not define compare unequal to every constant.
+        public init(rawValue: String) {
+            self.rawValue = rawValue
+        }
+
         /// The request timed out.
-        case timeout
+        public static let timeout = Kind(rawValue: "timeout")
         /// No connection could be made, or it broke.
-        case connection
+        public static let connection = Kind(rawValue: "connection")
         /// The URL cannot be used.
-        case invalidURL
+        public static let invalidURL = Kind(rawValue: "invalidURL")
+
+        public var description: String { rawValue }
     }
 
     /// What went wrong.

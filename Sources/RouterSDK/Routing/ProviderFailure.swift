@@ -1,54 +1,96 @@
-/// How a provider call failed, as reported to ``Router/release(_:failure:usage:)`` or thrown by an
-/// `execute` operation. Each case has a defined effect on the key.
-public enum ProviderFailure: Error, Sendable, Hashable, CustomStringConvertible {
-    /// 429 or equivalent. The key is throttled for `retryAfter`, or with exponential backoff
-    /// from ``RouterConfiguration/rateLimitBackoff`` when the provider gave no hint.
-    case rateLimited(retryAfter: Duration?)
-    /// Quota or billing exhausted. The key is exhausted until `resetAt`, or for
-    /// ``RouterConfiguration/quotaResetFallback``.
-    case quotaExhausted(resetAt: Timestamp?)
-    /// The credential was rejected (401/403). The key becomes `invalid`.
-    case authInvalid
-    /// 5xx or overloaded. Counts against the key's reliability and circuit breaker.
-    case serverError(status: Int)
-    /// The call timed out. Counts against reliability and the circuit breaker.
-    case timeout
-    /// The caller gave up (task cancelled). No effect on the key.
-    case cancelled
-    /// The provider rejected the request itself (400, content policy, context too long): the
-    /// key is fine and another key would fail the same way, so `execute` does not fail over.
-    case rejected(status: Int, reason: String)
+/// How a provider call failed, as reported to ``LLMRouter/release(_:failure:usage:)`` or thrown by
+/// an `execute` operation. Each kind has a defined effect on the key.
+///
+/// Extensible: a struct with a ``Kind`` code (like ``RouterError``) rather than an enum, so a
+/// later version can add kinds without breaking a `switch` over ``kind``. Make one with the
+/// static constructors (`.rateLimited(retryAfter:)`, `.authInvalid`, …).
+public struct ProviderFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Which failure; it decides the effect on the key.
+    public struct Kind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        /// The stable name, as logged and exported in metrics.
+        public var rawValue: String
+
+        /// Wraps a name; values this version does not define compare unequal to every constant.
+        public init(rawValue: String) {
+            self.rawValue = rawValue
+        }
+
+        /// 429 or equivalent. The key is throttled for ``ProviderFailure/retryAfter``, or with
+        /// exponential backoff from ``RouterConfiguration/rateLimitBackoff`` without a hint.
+        public static let rateLimited = Kind(rawValue: "rate_limited")
+        /// Quota or billing exhausted. The key is exhausted until ``ProviderFailure/resetAt``, or
+        /// for ``RouterConfiguration/quotaResetFallback``.
+        public static let quotaExhausted = Kind(rawValue: "quota_exhausted")
+        /// The credential was rejected (401/403). The key becomes `invalid`.
+        public static let authInvalid = Kind(rawValue: "auth_invalid")
+        /// 5xx or overloaded (``ProviderFailure/status``). Counts against the key's reliability
+        /// and circuit breaker.
+        public static let serverError = Kind(rawValue: "server_error")
+        /// The call timed out. Counts against reliability and the circuit breaker.
+        public static let timeout = Kind(rawValue: "timeout")
+        /// The caller gave up (task cancelled). No effect on the key.
+        public static let cancelled = Kind(rawValue: "cancelled")
+        /// The provider rejected the request itself (400, content policy, context too long;
+        /// ``ProviderFailure/status`` and ``ProviderFailure/reason``): the key is fine and another
+        /// key would fail the same way, so `execute` does not fail over.
+        public static let rejected = Kind(rawValue: "rejected")
+
+        public var description: String { rawValue }
+    }
+
+    /// Which failure.
+    public var kind: Kind
+    /// For `rateLimited`: the provider's retry hint, if it gave one.
+    public var retryAfter: Duration?
+    /// For `quotaExhausted`: when the quota resets, if the provider said.
+    public var resetAt: Timestamp?
+    /// For `serverError` and `rejected`: the HTTP status.
+    public var status: Int?
+    /// For `rejected`: why.
+    public var reason: String?
+
+    private init(_ kind: Kind, retryAfter: Duration? = nil, resetAt: Timestamp? = nil, status: Int? = nil, reason: String? = nil) {
+        self.kind = kind
+        self.retryAfter = retryAfter
+        self.resetAt = resetAt
+        self.status = status
+        self.reason = reason
+    }
+
+    /// 429 or equivalent, with the provider's retry hint if any.
+    public static func rateLimited(retryAfter: Duration?) -> ProviderFailure { ProviderFailure(.rateLimited, retryAfter: retryAfter) }
+    /// Quota or billing exhausted, with the reset time if known.
+    public static func quotaExhausted(resetAt: Timestamp?) -> ProviderFailure { ProviderFailure(.quotaExhausted, resetAt: resetAt) }
+    /// The credential was rejected.
+    public static let authInvalid = ProviderFailure(.authInvalid)
+    /// 5xx or overloaded.
+    public static func serverError(status: Int) -> ProviderFailure { ProviderFailure(.serverError, status: status) }
+    /// The call timed out.
+    public static let timeout = ProviderFailure(.timeout)
+    /// The caller gave up.
+    public static let cancelled = ProviderFailure(.cancelled)
+    /// The provider rejected the request itself.
+    public static func rejected(status: Int, reason: String) -> ProviderFailure { ProviderFailure(.rejected, status: status, reason: reason) }
 
     /// Whether `execute` should try another key after this failure.
     public var isRetryable: Bool {
-        switch self {
+        switch kind {
         case .rateLimited, .quotaExhausted, .authInvalid, .serverError, .timeout: true
-        case .cancelled, .rejected: false
+        default: false
         }
     }
 
     /// A short label for metrics and logs.
-    public var label: String {
-        switch self {
-        case .rateLimited: "rate_limited"
-        case .quotaExhausted: "quota_exhausted"
-        case .authInvalid: "auth_invalid"
-        case .serverError: "server_error"
-        case .timeout: "timeout"
-        case .cancelled: "cancelled"
-        case .rejected: "rejected"
-        }
-    }
+    public var label: String { kind.rawValue }
 
     public var description: String {
-        switch self {
-        case .rateLimited(let after): "rate limited" + (after.map { " (retry after \($0))" } ?? "")
-        case .quotaExhausted(let reset): "quota exhausted" + (reset.map { " (resets \($0))" } ?? "")
+        switch kind {
+        case .rateLimited: "rate limited" + (retryAfter.map { " (retry after \($0))" } ?? "")
+        case .quotaExhausted: "quota exhausted" + (resetAt.map { " (resets \($0))" } ?? "")
         case .authInvalid: "credential rejected"
-        case .serverError(let status): "server error \(status)"
-        case .timeout: "timeout"
-        case .cancelled: "cancelled"
-        case .rejected(let status, let reason): "rejected \(status): \(reason)"
+        case .serverError: "server error \(status ?? 500)"
+        case .rejected: "rejected \(status ?? 400): \(reason ?? "")"
+        default: kind.rawValue
         }
     }
 }

@@ -1,4 +1,4 @@
-/// How a ``Router`` behaves. Every field has a production default.
+/// How a ``LLMRouter`` behaves. Every field has a production default.
 public struct RouterConfiguration: Sendable {
     /// The circuit breaker applied to every key.
     public struct CircuitBreaker: Sendable, Hashable {
@@ -15,7 +15,9 @@ public struct RouterConfiguration: Sendable {
 
     /// How usage events, transitions and decision samples reach the store.
     public struct Persistence: Sendable, Hashable {
-        /// What a returned ``Router/settle(_:usage:)`` (or `release`) means for its record.
+        /// What a returned ``LLMRouter/settle(_:usage:)`` (or `release`) means for its record.
+        ///
+        /// Frozen: the three durability modes.
         public enum Acknowledgement: Sendable, Hashable {
             /// Committed for stores that outlive the process
             /// (``StateStore/persistsAcrossRestarts``), buffered for the rest.
@@ -105,7 +107,7 @@ public struct RouterConfiguration: Sendable {
     /// Leases are checked at most once a second, so one is reclaimed within a second after its
     /// TTL. Set it above your longest call (a long stream); the default is 10 minutes.
     public var leaseTimeToLive: Duration
-    /// How long ``Router/shutdown()`` waits for leases in flight to be settled or released
+    /// How long ``LLMRouter/shutdown()`` waits for leases in flight to be settled or released
     /// before it writes what it has and stops.
     public var drainTimeout: Duration
 

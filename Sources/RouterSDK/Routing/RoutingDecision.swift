@@ -53,29 +53,42 @@ public struct RoutingDecision: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Why a candidate key could not take a request.
-public enum Ineligibility: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+///
+/// Extensible: a struct of named constants (like ``RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
+public struct Ineligibility: RawRepresentable, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// The stable name, as logged, exported in metrics and stored.
+    public var rawValue: String
+
+    /// Wraps a name; values this version does not define compare unequal to every constant.
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
     /// Throttled by a provider 429.
-    case throttled
+    public static let throttled = Ineligibility(rawValue: "throttled")
     /// Quota exhausted.
-    case exhausted
+    public static let exhausted = Ineligibility(rawValue: "exhausted")
     /// Disabled by an operator.
-    case disabled
+    public static let disabled = Ineligibility(rawValue: "disabled")
     /// Credential invalid.
-    case invalid
+    public static let invalid = Ineligibility(rawValue: "invalid")
     /// At its requests-per-minute or per-day limit.
-    case requestLimit
+    public static let requestLimit = Ineligibility(rawValue: "requestLimit")
     /// Not enough tokens-per-minute capacity for this request.
-    case tokenLimit
+    public static let tokenLimit = Ineligibility(rawValue: "tokenLimit")
     /// At its concurrency limit.
-    case concurrencyLimit
+    public static let concurrencyLimit = Ineligibility(rawValue: "concurrencyLimit")
     /// Circuit breaker open after repeated failures.
-    case circuitOpen
+    public static let circuitOpen = Ineligibility(rawValue: "circuitOpen")
     /// A hard budget would be exceeded.
-    case budget
+    public static let budget = Ineligibility(rawValue: "budget")
     /// Excluded by the request's provider, key-tag or excluded-key filters.
-    case filtered
+    public static let filtered = Ineligibility(rawValue: "filtered")
 
     public var description: String { rawValue }
+
+    /// The values this version defines.
+    public static let allCases: [Ineligibility] = [.throttled, .exhausted, .disabled, .invalid, .requestLimit, .tokenLimit, .concurrencyLimit, .circuitOpen, .budget, .filtered]
 }
 
 /// Why no key could serve a request: how many candidates fell to each reason.

@@ -3,6 +3,8 @@
 /// Every strategy is O(1) or O(log n) per decision in the common case: each (provider, model)
 /// pool keeps its available keys in a set maintained on state changes, plus a heap per scored
 /// strategy built the first time that strategy is used.
+///
+/// Frozen in 1.x: an input; a new strategy comes in a major version.
 public enum RoutingStrategy: String, Sendable, Hashable, Codable, CaseIterable {
     /// The cheapest worst-case cost across the requested models; round-robin among equal prices.
     case cost

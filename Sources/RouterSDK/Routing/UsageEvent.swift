@@ -1,11 +1,23 @@
 /// One settled (or released) request in the usage ledger: the source of truth for spend reports.
 public struct UsageEvent: Sendable, Hashable, Codable {
     /// How the request ended.
-    public enum Outcome: String, Sendable, Hashable, Codable {
+    ///
+    /// Extensible: a struct of named constants (like ``RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
+    public struct Outcome: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+        /// The stable name, as logged, exported in metrics and stored.
+        public var rawValue: String
+
+        /// Wraps a name; values this version does not define compare unequal to every constant.
+        public init(rawValue: String) {
+            self.rawValue = rawValue
+        }
+
         /// Settled with usage.
-        case success
+        public static let success = Outcome(rawValue: "success")
         /// Released after a failure.
-        case failure
+        public static let failure = Outcome(rawValue: "failure")
+
+        public var description: String { rawValue }
     }
 
     /// The lease that produced it.

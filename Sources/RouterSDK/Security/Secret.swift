@@ -24,7 +24,7 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     /// The plaintext, for building the provider request (an `Authorization` header).
     public var plaintext: String { value }
 
-    /// Whether the secret is empty; ``Router/register(_:)`` rejects empty secrets.
+    /// Whether the secret is empty; ``LLMRouter/register(_:)`` rejects empty secrets.
     public var isEmpty: Bool { value.isEmpty }
 
     /// A short, non-reversible fingerprint (`sk-…` prefix length and a 4-character tail hash)

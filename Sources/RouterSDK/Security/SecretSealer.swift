@@ -27,7 +27,7 @@ public struct MasterKey: Sendable, CustomStringConvertible {
     fileprivate let key: SymmetricKey
 
     /// Creates a master key from 32 raw bytes.
-    public init(id: String, bytes: some Collection<UInt8>) throws(RouterError) {
+    public init(id: String, bytes: some Collection<UInt8>) throws {
         guard bytes.count == 32 else {
             throw RouterError(.invalidMasterKey, "master key '\(id)' must be 32 bytes, got \(bytes.count)")
         }
@@ -37,7 +37,7 @@ public struct MasterKey: Sendable, CustomStringConvertible {
     }
 
     /// Creates a master key from base64 text (32 bytes once decoded).
-    public init(id: String, base64: String) throws(RouterError) {
+    public init(id: String, base64: String) throws {
         guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw RouterError(.invalidMasterKey, "master key '\(id)' is not valid base64")
         }
@@ -54,7 +54,7 @@ public struct MasterKey: Sendable, CustomStringConvertible {
     /// from the environment; `nil` when the variable is unset.
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws(RouterError) -> MasterKey? {
+    ) throws -> MasterKey? {
         guard let text = environment["ROUTERSDK_MASTER_KEY"], !text.isEmpty else { return nil }
         return try MasterKey(id: environment["ROUTERSDK_MASTER_KEY_ID"] ?? "env", base64: text)
     }
@@ -66,13 +66,13 @@ public struct MasterKey: Sendable, CustomStringConvertible {
 ///
 /// It seals with the current master key and opens with any key it knows, which is how a master
 /// key is rotated: add the new key as current, keep the old ones in `previous`, re-seal.
-public struct SecretSealer: Sendable {
+package struct SecretSealer: Sendable {
     /// The key new seals use.
-    public let current: MasterKey
+    package let current: MasterKey
     private let keysByID: [String: MasterKey]
 
     /// Creates a sealer sealing with `current` and able to open with `current` and `previous`.
-    public init(current: MasterKey, previous: [MasterKey] = []) {
+    package init(current: MasterKey, previous: [MasterKey] = []) {
         self.current = current
         var keys: [String: MasterKey] = [:]
         for key in previous { keys[key.id] = key }
@@ -85,7 +85,7 @@ public struct SecretSealer: Sendable {
     /// With `keyID`, the seal is bound to that key: the id is authenticated as associated data,
     /// so a sealed secret copied onto another key's row fails to open there. The router always
     /// binds; an unbound seal is only for secrets that belong to no key.
-    public func seal(_ secret: Secret, keyID: KeyID? = nil) throws(RouterError) -> SealedSecret {
+    package func seal(_ secret: Secret, keyID: KeyID? = nil) throws(RouterError) -> SealedSecret {
         do {
             let box = try secret.withPlaintext { plaintext in
                 if let keyID {
@@ -109,8 +109,8 @@ public struct SecretSealer: Sendable {
     /// key, tampered data, or a secret bound to another key than `keyID`.
     ///
     /// Seals made before binding existed (no associated data) still open, so stores written by
-    /// earlier versions keep working; ``Router/resealSecrets()`` rewrites them bound.
-    public func open(_ sealed: SealedSecret, keyID: KeyID? = nil) throws(RouterError) -> Secret {
+    /// earlier versions keep working; ``LLMRouter/resealSecrets()`` rewrites them bound.
+    package func open(_ sealed: SealedSecret, keyID: KeyID? = nil) throws(RouterError) -> Secret {
         guard let master = keysByID[sealed.masterKeyID] else {
             throw RouterError(.secretUnsealFailed, "secret sealed with unknown master key '\(sealed.masterKeyID)'", keyID: keyID)
         }

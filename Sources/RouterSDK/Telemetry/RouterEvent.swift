@@ -1,35 +1,180 @@
-/// Something an app may want to react to, delivered through ``Router/events()``.
-public enum RouterEvent: Sendable, Hashable {
-    /// A key changed state (audited transition).
-    case keyStateChanged(KeyTransition)
-    /// Settled spend crossed an alert threshold of a budget (once per threshold per period).
-    case budgetThresholdCrossed(BudgetAlert)
-    /// A hard budget refused a reservation, or a soft budget's spend passed its limit.
-    case budgetExhausted(BudgetAlert)
-    /// A key will run out of its daily requests at the current rate before the warning horizon.
-    case exhaustionPredicted(keyID: KeyID, at: Timestamp)
-    /// `execute` moved from a failed key to another attempt.
-    case failover(Failover)
-    /// A key's circuit breaker opened after repeated failures.
-    case circuitOpened(keyID: KeyID, until: Timestamp)
-    /// A call used more than its lease reserved and took a hard budget past its limit. The
-    /// excess was charged; the budget admits nothing more until it is back under its limit.
-    ///
-    /// The bound this gives: a hard budget's settled spend never exceeds its limit by more than
-    /// the sum of `charged − reserved` over the leases that were in flight together when the
-    /// budget admitted its last reservation — zero while no call uses more than it reserved
-    /// (``RouterConfiguration/reservationHeadroomPercent`` pads input estimates for that).
-    case budgetOverrun(BudgetOverrun)
-    /// A lease was neither settled nor released within ``RouterConfiguration/leaseTimeToLive``;
-    /// its reservation, concurrency slot and reserved tokens were returned.
-    case leaseExpired(LeaseExpiry)
-    /// The state store stopped taking writes; records are buffered (bounded) and retried.
-    case storeUnavailable(StoreHealth)
-    /// The state store took writes again; everything buffered meanwhile has been written.
-    case storeRecovered(StoreHealth)
+/// Something an app may want to react to, delivered through ``LLMRouter/events()``.
+///
+/// Extensible: a struct with a ``Kind`` code (like ``RouterError``) rather than an enum, so a
+/// later version can add kinds of events without breaking a `switch`. Match the kinds you handle
+/// and read their details from the property the kind documents:
+///
+/// ```swift
+/// for await event in await router.events() {
+///     switch event.kind {
+///     case .budgetExhausted: page(event.budgetAlert!)
+///     case .keyStateChanged where event.transition?.to == .invalid: rotate(event.transition!.keyID)
+///     default: break
+///     }
+/// }
+/// ```
+public struct RouterEvent: Sendable, Hashable, CustomStringConvertible {
+    /// What happened.
+    public struct Kind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        /// The stable name, as logged.
+        public var rawValue: String
+
+        /// Wraps a name; values this version does not define compare unequal to every constant.
+        public init(rawValue: String) {
+            self.rawValue = rawValue
+        }
+
+        /// A key changed state (audited transition): ``RouterEvent/transition``.
+        public static let keyStateChanged = Kind(rawValue: "keyStateChanged")
+        /// Settled spend crossed an alert threshold of a budget (once per threshold per period):
+        /// ``RouterEvent/budgetAlert``.
+        public static let budgetThresholdCrossed = Kind(rawValue: "budgetThresholdCrossed")
+        /// A hard budget refused a reservation, or a soft budget's spend passed its limit:
+        /// ``RouterEvent/budgetAlert``.
+        public static let budgetExhausted = Kind(rawValue: "budgetExhausted")
+        /// A key will run out of its daily requests at the current rate before the warning
+        /// horizon: ``RouterEvent/keyID`` and ``RouterEvent/at`` (when).
+        public static let exhaustionPredicted = Kind(rawValue: "exhaustionPredicted")
+        /// `execute` moved from a failed key to another attempt: ``RouterEvent/failover``.
+        public static let failover = Kind(rawValue: "failover")
+        /// A key's circuit breaker opened after repeated failures: ``RouterEvent/keyID`` and
+        /// ``RouterEvent/at`` (until when).
+        public static let circuitOpened = Kind(rawValue: "circuitOpened")
+        /// A call used more than its lease reserved and took a hard budget past its limit:
+        /// ``RouterEvent/overrun``. The excess was charged; the budget admits nothing more until
+        /// it is back under its limit.
+        ///
+        /// The bound this gives: a hard budget's settled spend never exceeds its limit by more
+        /// than the sum of `charged − reserved` over the leases that were in flight together when
+        /// the budget admitted its last reservation — zero while no call uses more than it
+        /// reserved (``RouterConfiguration/reservationHeadroomPercent`` pads input estimates).
+        public static let budgetOverrun = Kind(rawValue: "budgetOverrun")
+        /// A lease was neither settled nor released within ``RouterConfiguration/leaseTimeToLive``;
+        /// its reservation, concurrency slot and reserved tokens were returned:
+        /// ``RouterEvent/leaseExpiry``.
+        public static let leaseExpired = Kind(rawValue: "leaseExpired")
+        /// The state store stopped taking writes; records are buffered (bounded) and retried:
+        /// ``RouterEvent/storeHealth``.
+        public static let storeUnavailable = Kind(rawValue: "storeUnavailable")
+        /// The state store took writes again; everything buffered meanwhile has been written:
+        /// ``RouterEvent/storeHealth``.
+        public static let storeRecovered = Kind(rawValue: "storeRecovered")
+
+        public var description: String { rawValue }
+    }
+
+    /// What happened; it says which of the properties below are set.
+    public var kind: Kind
+    /// For `keyStateChanged`.
+    public var transition: KeyTransition?
+    /// For `budgetThresholdCrossed` and `budgetExhausted`.
+    public var budgetAlert: BudgetAlert?
+    /// For `exhaustionPredicted` and `circuitOpened`: the key.
+    public var keyID: KeyID?
+    /// For `exhaustionPredicted`: when the key runs out; for `circuitOpened`: until when it is open.
+    public var at: Timestamp?
+    /// For `failover`.
+    public var failover: Failover?
+    /// For `budgetOverrun`.
+    public var overrun: BudgetOverrun?
+    /// For `leaseExpired`.
+    public var leaseExpiry: LeaseExpiry?
+    /// For `storeUnavailable` and `storeRecovered`.
+    public var storeHealth: StoreHealth?
+
+    /// Creates an event of `kind` with no details; set the property the kind documents.
+    public init(kind: Kind) {
+        self.kind = kind
+    }
+
+    /// A `keyStateChanged` event.
+    public static func keyStateChanged(_ transition: KeyTransition) -> RouterEvent {
+        var event = RouterEvent(kind: .keyStateChanged)
+        event.transition = transition
+        return event
+    }
+
+    /// A `budgetThresholdCrossed` event.
+    public static func budgetThresholdCrossed(_ alert: BudgetAlert) -> RouterEvent {
+        var event = RouterEvent(kind: .budgetThresholdCrossed)
+        event.budgetAlert = alert
+        return event
+    }
+
+    /// A `budgetExhausted` event.
+    public static func budgetExhausted(_ alert: BudgetAlert) -> RouterEvent {
+        var event = RouterEvent(kind: .budgetExhausted)
+        event.budgetAlert = alert
+        return event
+    }
+
+    /// An `exhaustionPredicted` event.
+    public static func exhaustionPredicted(keyID: KeyID, at: Timestamp) -> RouterEvent {
+        var event = RouterEvent(kind: .exhaustionPredicted)
+        event.keyID = keyID
+        event.at = at
+        return event
+    }
+
+    /// A `failover` event.
+    public static func failover(_ failover: Failover) -> RouterEvent {
+        var event = RouterEvent(kind: .failover)
+        event.failover = failover
+        return event
+    }
+
+    /// A `circuitOpened` event.
+    public static func circuitOpened(keyID: KeyID, until: Timestamp) -> RouterEvent {
+        var event = RouterEvent(kind: .circuitOpened)
+        event.keyID = keyID
+        event.at = until
+        return event
+    }
+
+    /// A `budgetOverrun` event.
+    public static func budgetOverrun(_ overrun: BudgetOverrun) -> RouterEvent {
+        var event = RouterEvent(kind: .budgetOverrun)
+        event.overrun = overrun
+        return event
+    }
+
+    /// A `leaseExpired` event.
+    public static func leaseExpired(_ expiry: LeaseExpiry) -> RouterEvent {
+        var event = RouterEvent(kind: .leaseExpired)
+        event.leaseExpiry = expiry
+        return event
+    }
+
+    /// A `storeUnavailable` event.
+    public static func storeUnavailable(_ health: StoreHealth) -> RouterEvent {
+        var event = RouterEvent(kind: .storeUnavailable)
+        event.storeHealth = health
+        return event
+    }
+
+    /// A `storeRecovered` event.
+    public static func storeRecovered(_ health: StoreHealth) -> RouterEvent {
+        var event = RouterEvent(kind: .storeRecovered)
+        event.storeHealth = health
+        return event
+    }
+
+    public var description: String {
+        let detail: String? = switch kind {
+        case .keyStateChanged: transition.map { "\($0.keyID) \($0.from) → \($0.to) (\($0.reason))" }
+        case .budgetThresholdCrossed, .budgetExhausted: budgetAlert.map { "\($0.budgetID) \($0.percent)% (\($0.spent) of \($0.limit))" }
+        case .exhaustionPredicted, .circuitOpened: keyID.map { "\($0) at \(at.map(String.init(describing:)) ?? "?")" }
+        case .failover: failover.map { "from \($0.from) after \($0.failure)" }
+        case .budgetOverrun: overrun.map { "\($0.budgetID) \($0.spent) of \($0.limit)" }
+        case .leaseExpired: leaseExpiry.map { "lease \($0.leaseID) on \($0.keyID)" }
+        case .storeUnavailable, .storeRecovered: storeHealth.map { "\($0.bufferedRecords) buffered" }
+        default: nil
+        }
+        return detail.map { "\(kind)(\($0))" } ?? kind.rawValue
+    }
 }
 
-/// Details of a ``RouterEvent/budgetOverrun(_:)``.
+/// Details of a ``RouterEvent/Kind/budgetOverrun`` event.
 public struct BudgetOverrun: Sendable, Hashable {
     /// The hard budget that was passed.
     public var budgetID: BudgetID
@@ -58,7 +203,7 @@ public struct BudgetOverrun: Sendable, Hashable {
     }
 }
 
-/// Details of a ``RouterEvent/leaseExpired(_:)``.
+/// Details of a ``RouterEvent/Kind/leaseExpired`` event.
 public struct LeaseExpiry: Sendable, Hashable {
     /// The reclaimed lease.
     public var leaseID: UInt64

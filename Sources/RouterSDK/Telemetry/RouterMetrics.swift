@@ -25,7 +25,7 @@ struct RouterMetrics: Sendable {
     /// past its wait, or given up on at shutdown).
     let storeBuffered = Gauge(label: "routersdk_store_buffered_records")
     let storeDropped = Counter(label: "routersdk_store_records_dropped_total")
-    /// Usage events in the store's ledger, as last counted by ``Router/ledgerSize()`` or a prune.
+    /// Usage events in the store's ledger, as last counted by ``LLMRouter/ledgerSize()`` or a prune.
     let ledgerEvents = Gauge(label: "routersdk_ledger_usage_events")
     /// 1 while the state store refuses writes, else 0.
     let storeDegraded = Gauge(label: "routersdk_store_degraded")

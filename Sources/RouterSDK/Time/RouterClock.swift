@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// The source of time for a ``Router``: wall-clock readings and sleeping until a deadline.
+/// The source of time for a ``LLMRouter``: wall-clock readings and sleeping until a deadline.
 ///
 /// Inject a clock you control (RouterTesting's `ManualClock`) to test rate-limit windows,
 /// cooldowns and budget periods without sleeping.

@@ -43,7 +43,7 @@ public final class MongoStateStore: StateStore {
     /// - Throws: `invalidStoreURL` for a URL libmongoc cannot use, `storeUnreachable` when no
     ///   server answers within the connect timeout, `schemaTooNew`, `corruptRecord`,
     ///   `storeFailure`.
-    public static func open(_ configuration: Configuration, logger: Logger = Logger(label: "RouterSDK.Mongo")) async throws(RouterError) -> MongoStateStore {
+    public static func open(_ configuration: Configuration, logger: Logger = Logger(label: "RouterSDK.Mongo")) async throws -> MongoStateStore {
         try await open(configuration, schemaVersion: MongoSchema.currentVersion, logger: logger)
     }
 

@@ -34,7 +34,7 @@ public final class PostgresStateStore: StateStore {
     ///
     /// - Throws: `invalidStoreURL` for a URL libpq cannot use, `storeUnreachable` when the server
     ///   does not answer within the connect timeout, `schemaTooNew`, `storeFailure`.
-    public static func open(_ configuration: Configuration, logger: Logger = Logger(label: "RouterSDK.Postgres")) async throws(RouterError) -> PostgresStateStore {
+    public static func open(_ configuration: Configuration, logger: Logger = Logger(label: "RouterSDK.Postgres")) async throws -> PostgresStateStore {
         try configuration.validate()
         let url = try withConnectTimeout(configuration.url, seconds: configuration.connectTimeoutSeconds)
         let redactor = URLRedactor(url: url)

@@ -20,7 +20,7 @@ public enum StateStores {
     ///   ``MongoStateStore/MongoStateStore`` with a client pool.
     ///
     /// - Throws: `invalidStoreURL` for anything else; the backend's own errors when it cannot open.
-    public static func open(url: String, logger: Logger = Logger(label: "RouterSDK.Store")) async throws(RouterError) -> any StateStore {
+    public static func open(url: String, logger: Logger = Logger(label: "RouterSDK.Store")) async throws -> any StateStore {
         if url == "memory:" || url == "memory://" {
             return InMemoryStateStore()
         }

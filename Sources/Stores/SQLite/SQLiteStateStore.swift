@@ -35,7 +35,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     ///
     /// - Throws: `storeFailure` if the file cannot be opened, `schemaTooNew` if it was written by
     ///   newer code.
-    public static func open(path: String, logger: Logger = Logger(label: "RouterSDK.SQLite")) async throws(RouterError) -> SQLiteStateStore {
+    public static func open(path: String, logger: Logger = Logger(label: "RouterSDK.SQLite")) async throws -> SQLiteStateStore {
         let queue = DispatchQueue(label: "RouterSDK.SQLiteStateStore")
         let connection = try await run(on: queue) { () throws(RouterError) -> SQLiteConnection in
             let connection = try SQLiteConnection(path: path)

@@ -1,6 +1,6 @@
 internal import CoreMetrics
 internal import Logging
-/// How ``Router/execute(_:options:operation:)`` retries.
+/// How ``LLMRouter/execute(_:options:operation:)`` retries.
 public struct ExecuteOptions: Sendable, Hashable {
     /// The most keys tried for one request (≥ 1).
     public var maxAttempts: Int
@@ -31,7 +31,7 @@ public struct Completion<Output> {
 
 extension Completion: Sendable where Output: Sendable {}
 
-extension Router {
+extension LLMRouter {
     /// Routes, runs `operation` with the lease, and settles — failing over to another key when the
     /// operation throws a retryable ``ProviderFailure`` (or any ``ProviderFailureConvertible``
     /// error, such as ``ProviderError``).
@@ -76,7 +76,7 @@ extension Router {
             }
             let routed: Result<Lease, RouterError>
             do {
-                routed = .success(try await route(request))
+                routed = .success(try await lease(for: request))
             } catch {
                 routed = .failure(error)
             }
@@ -159,7 +159,7 @@ extension Router {
     }
 }
 
-extension Router {
+extension LLMRouter {
     /// Routes `request`, runs `body` with the lease, and settles or releases the lease exactly
     /// once however `body` ends — the scoped way to use a lease, so none is ever leaked.
     ///

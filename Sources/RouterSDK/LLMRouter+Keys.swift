@@ -1,12 +1,12 @@
 internal import CoreMetrics
 internal import Logging
-extension Router {
+extension LLMRouter {
     /// Registers a key: validates it, seals its secret into the store, and makes it routable.
     ///
     /// - Throws: `duplicateKeyID` (here or already in the store), `invalidArgument` (empty id or
     ///   secret, bad weight), `invalidLimits`, `unknownModel` (a listed model the catalog lacks),
     ///   `storeFailure`.
-    public func register(_ key: APIKey) async throws(RouterError) {
+    public func register(_ key: APIKey) async throws {
         try checkOpen()
         try engine.checkRegistrable(key)
         let stored = StoredKey(
@@ -29,7 +29,7 @@ extension Router {
     ///
     /// Persist, then apply: the store is written first (compare-and-set on the key's version); if
     /// that fails nothing changes here. Changes to one key are serialised.
-    public func update(_ id: KeyID, settings: KeySettings) async throws(RouterError) {
+    public func update(_ id: KeyID, settings: KeySettings) async throws {
         try await changeKey(id, check: { () throws(RouterError) in try engine.checkUpdate(id, settings: settings) }) { current in
             (settings, current.secret, current.state)
         } apply: { () throws(RouterError) in
@@ -39,7 +39,7 @@ extension Router {
 
     /// Replaces a key's secret, keeping its id; an `invalid` key becomes `available`.
     /// Persisted before it takes effect, like ``update(_:settings:)``.
-    public func rotate(_ id: KeyID, to secret: Secret) async throws(RouterError) {
+    public func rotate(_ id: KeyID, to secret: Secret) async throws {
         try await changeKey(id, check: { () throws(RouterError) in try engine.checkRotate(id, secret: secret) }) { current in
             (current.settings, secret, current.state == .invalid ? .available : current.state)
         } apply: { () throws(RouterError) in
@@ -50,7 +50,7 @@ extension Router {
 
     /// Disables a key with an operator's reason; it is not chosen until ``enable(_:)``.
     /// Persisted before it takes effect, like ``update(_:settings:)``.
-    public func disable(_ id: KeyID, reason: String) async throws(RouterError) {
+    public func disable(_ id: KeyID, reason: String) async throws {
         try await changeKey(id, check: { () throws(RouterError) in _ = try engine.slot(of: id) }) { current in
             (current.settings, current.secret, .disabled(reason: reason))
         } apply: { () throws(RouterError) in
@@ -62,7 +62,7 @@ extension Router {
     /// Persisted before it takes effect, like ``update(_:settings:)``.
     ///
     /// - Throws: `invalidTransition` for an `invalid` key (rotate its secret instead).
-    public func enable(_ id: KeyID) async throws(RouterError) {
+    public func enable(_ id: KeyID) async throws {
         try await changeKey(id, check: { () throws(RouterError) in try engine.checkEnable(id) }) { current in
             (current.settings, current.secret, .available)
         } apply: { () throws(RouterError) in
@@ -71,7 +71,7 @@ extension Router {
     }
 
     /// Removes a key from the store, then from the router. Outstanding leases may still be settled.
-    public func remove(_ id: KeyID) async throws(RouterError) {
+    public func remove(_ id: KeyID) async throws {
         try checkOpen()
         await lockKey(id)
         defer { unlockKey(id) }
@@ -94,7 +94,7 @@ extension Router {
     ///
     /// - Returns: How many keys were re-sealed.
     @discardableResult
-    public func resealSecrets() async throws(RouterError) -> Int {
+    public func resealSecrets() async throws -> Int {
         let ids = engine.registeredKeyIDs
         for id in ids {
             try await changeKey(id, check: { () throws(RouterError) in _ = try engine.slot(of: id) }) { current in
@@ -134,14 +134,14 @@ extension Router {
     }
 
     /// A key's current state. Throws `unknownKey`.
-    public func state(of id: KeyID) throws(RouterError) -> KeyState {
+    public func state(of id: KeyID) throws -> KeyState {
         engine.wakeDueKeys(now: engineNow())
         defer { deferEffects() }
         return engine.keys[Int(try engine.slot(of: id))].state
     }
 
     /// A forward-looking view of a key's remaining capacity. Throws `unknownKey`.
-    public func quota(of id: KeyID) throws(RouterError) -> KeyQuota {
+    public func quota(of id: KeyID) throws -> KeyQuota {
         defer { deferEffects() }
         return try engine.quota(id, now: engineNow())
     }
@@ -155,7 +155,7 @@ extension Router {
     /// Keys already registered here are skipped. Throws `secretUnsealFailed` (naming the key) if
     /// a secret was sealed under a master key this router does not have, `storeFailure` if the
     /// store cannot be read.
-    public func restore() async throws(RouterError) {
+    public func restore() async throws {
         try checkOpen()
         let keys: [StoredKey]
         let budgets: [Budget]

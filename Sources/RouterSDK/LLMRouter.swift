@@ -6,17 +6,22 @@ public import Logging
 ///
 /// One decision is one hop onto this actor and a synchronous, allocation-light decision; nothing
 /// on that path awaits I/O. Usage events and key transitions go to the ``StateStore`` through a
-/// bounded batched writer off the hot path. Call ``shutdown()`` to flush it.
+/// bounded batched writer off the hot path.
+///
+/// In a server app, run it as a swift-service-lifecycle `Service` (``run()``): the writer runs
+/// inside the service, and graceful shutdown drains leases and writes everything buffered. A
+/// router nobody runs (a script, a test) starts its writer on the first record; call
+/// ``shutdown()`` to flush it, or drop the router and the writer ends after writing what is left.
 ///
 /// ```swift
-/// let router = try Router(store: InMemoryStateStore())
+/// let router = try LLMRouter(store: InMemoryStateStore())
 /// try await router.register(APIKey(id: "openai-1", provider: .openai, secret: Secret(key)))
 /// try await router.setBudget(Budget(id: "daily", period: .day, limit: Money(dollars: 25)))
 /// let lease = try await router.route(RouteRequest(model: "gpt-4o-mini", estimatedInputTokens: 500, maxOutputTokens: 300))
 /// // ... call the provider with lease.secret ...
 /// try await router.settle(lease, usage: Usage(inputTokens: 480, outputTokens: 212))
 /// ```
-public actor Router {
+public actor LLMRouter {
     let engine: RoutingEngine
     let store: any StateStore
     let sealer: SecretSealer
@@ -24,7 +29,7 @@ public actor Router {
     public nonisolated let clock: any RouterClock
     let logger: Logger
     let metrics = RouterMetrics()
-    let writer: StoreWriter
+    nonisolated let writer: StoreWriter
     /// The wall time and monotonic reading at start: the engine's clock is the wall time at
     /// start plus the monotonic time elapsed since, so wall-clock steps do not move it.
     private let anchor: (wall: Timestamp, monotonic: Duration)
@@ -61,7 +66,7 @@ public actor Router {
         store: any StateStore = InMemoryStateStore(),
         clock: any RouterClock = SystemClock(),
         logger: Logger = Logger(label: "RouterSDK")
-    ) throws(RouterError) {
+    ) throws {
         try configuration.validate()
         var master = configuration.masterKey
         if master == nil { master = try MasterKey.fromEnvironment() }
@@ -91,7 +96,12 @@ public actor Router {
             guard let self else { return }
             Task { await self.storeHealthChanged(health) }
         }
-        writer.start()
+    }
+
+    deinit {
+        // A router nobody ran as a service and nobody shut down: its writer writes what is
+        // buffered and ends, so dropping the router leaks no task.
+        writer.abandon()
     }
 
     /// The engine's time: rate windows, cooldowns, breakers and lease TTLs run on it. It is the
@@ -110,7 +120,12 @@ public actor Router {
     ///   ``release(_:failure:usage:)`` exactly once.
     /// - Throws: ``RouterError`` — `noEligibleKey` (with an ``IneligibilityReport``),
     ///   `budgetExceeded`, `unknownModel`, `invalidArgument`, `shutDown`.
-    public func route(_ request: RouteRequest) throws(RouterError) -> Lease {
+    public func route(_ request: RouteRequest) throws -> Lease {
+        try lease(for: request)
+    }
+
+    /// ``route(_:)`` with its error type spelled out, for `execute` and ``ChatClient``.
+    func lease(for request: RouteRequest) throws(RouterError) -> Lease {
         guard !isShutDown else { throw RouterError(.shutDown, "the router has been shut down") }
         let started = ContinuousClock.now
         do {
@@ -144,7 +159,7 @@ public actor Router {
     /// - Throws: `leaseNotActive` if the lease was already settled or released; `invalidArgument`
     ///   for impossible token counts.
     @discardableResult
-    public func settle(_ lease: Lease, usage: Usage) async throws(RouterError) -> UsageEvent {
+    public func settle(_ lease: Lease, usage: Usage) async throws -> UsageEvent {
         let event: UsageEvent
         do {
             event = try engine.settle(leaseID: lease.id, usage: usage, now: engineNow())
@@ -166,7 +181,7 @@ public actor Router {
     ///
     /// - Throws: `leaseNotActive` if the lease was already settled or released.
     @discardableResult
-    public func release(_ lease: Lease, failure: ProviderFailure, usage: Usage? = nil) async throws(RouterError) -> UsageEvent {
+    public func release(_ lease: Lease, failure: ProviderFailure, usage: Usage? = nil) async throws -> UsageEvent {
         let event: UsageEvent
         do {
             event = try engine.release(leaseID: lease.id, failure: failure, usage: usage, now: engineNow())
@@ -220,7 +235,7 @@ public actor Router {
     /// ``ChatClient`` calls it after every response.
     ///
     /// - Throws: `unknownKey`.
-    public func observe(_ limits: ProviderRateLimits, for keyID: KeyID) async throws(RouterError) {
+    public func observe(_ limits: ProviderRateLimits, for keyID: KeyID) async throws {
         guard let wait = limits.exhaustedFor else { return }
         try engine.throttleForProviderLimits(keyID: keyID, for: wait, now: engineNow())
         await dispatchEffectsAndWrite()
@@ -270,17 +285,12 @@ public actor Router {
                 ])
                 emit(.keyStateChanged(transition))
             case .event(let event):
-                switch event {
-                case .budgetThresholdCrossed(let alert), .budgetExhausted(let alert):
+                if let alert = event.budgetAlert {
                     metrics.budgetAlerts.increment()
                     logger.warning("budget alert", metadata: [
                         "budget": "\(alert.budgetID)", "percent": "\(alert.percent)", "spent": "\(alert.spent)", "limit": "\(alert.limit)",
                     ])
-                case .circuitOpened(let key, let until):
-                    logger.warning("circuit breaker opened", metadata: ["key": "\(key)", "until": "\(until)"])
-                case .exhaustionPredicted(let key, let at):
-                    logger.notice("key predicted to exhaust its daily requests", metadata: ["key": "\(key)", "at": "\(at)"])
-                case .budgetOverrun(let overrun):
+                } else if let overrun = event.overrun {
                     metrics.budgetOverruns.increment()
                     metrics.budgetAlerts.increment()
                     metrics.budgetOverrunAmount.increment(by: max(0, (overrun.charged - overrun.reserved).nanodollars))
@@ -288,13 +298,15 @@ public actor Router {
                         "budget": "\(overrun.budgetID)", "lease": "\(overrun.leaseID)", "reserved": "\(overrun.reserved)",
                         "charged": "\(overrun.charged)", "spent": "\(overrun.spent)", "limit": "\(overrun.limit)",
                     ])
-                case .leaseExpired(let expiry):
+                } else if let expiry = event.leaseExpiry {
                     metrics.leasesExpired.increment()
                     logger.warning("lease expired without settle or release; reservation returned", metadata: [
                         "lease": "\(expiry.leaseID)", "key": "\(expiry.keyID)", "model": "\(expiry.model)", "reserved": "\(expiry.reservedCost)",
                     ])
-                case .failover, .keyStateChanged, .storeUnavailable, .storeRecovered:
-                    break
+                } else if event.kind == .circuitOpened, let key = event.keyID, let until = event.at {
+                    logger.warning("circuit breaker opened", metadata: ["key": "\(key)", "until": "\(until)"])
+                } else if event.kind == .exhaustionPredicted, let key = event.keyID, let at = event.at {
+                    logger.notice("key predicted to exhaust its daily requests", metadata: ["key": "\(key)", "at": "\(at)"])
                 }
                 emit(event)
             case .usage(let event):
@@ -373,7 +385,7 @@ public actor Router {
     ///   message), or if leases were still outstanding after the drain timeout (their ids are
     ///   in the message; settling them later still works but is not written). Calling it twice
     ///   is harmless.
-    public func shutdown() async throws(RouterError) {
+    public func shutdown() async throws {
         guard !isShutDown else { return }
         isShutDown = true
         await drainLeases()
@@ -393,7 +405,8 @@ public actor Router {
 
     /// Waits until no lease is outstanding, or until the drain timeout passes on the router's clock.
     private func drainLeases() async {
-        guard !engine.leases.isEmpty else { return }
+        // A cancelled shutdown (the service group's hard stop) does not wait for leases.
+        guard !engine.leases.isEmpty, !Task.isCancelled else { return }
         let clock = self.clock
         let deadline = clock.now() + engine.configuration.drainTimeout
         let timer = Task { [weak self] in

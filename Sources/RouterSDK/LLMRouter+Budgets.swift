@@ -1,11 +1,11 @@
 internal import CoreMetrics
 internal import Logging
-extension Router {
+extension LLMRouter {
     /// Adds or replaces a budget (replacing keeps the current period's spend) and saves it.
     ///
     /// - Throws: `invalidArgument`/`invalidLimits` for an empty id, a negative limit or bad
     ///   thresholds; `unknownModel` for a model scope the catalog lacks; `storeFailure`.
-    public func setBudget(_ budget: Budget) async throws(RouterError) {
+    public func setBudget(_ budget: Budget) async throws {
         try checkOpen()
         try budget.validate()
         try engine.setBudget(budget, now: clock.now())
@@ -17,7 +17,7 @@ extension Router {
     }
 
     /// Removes a budget. Throws `unknownBudget`.
-    public func removeBudget(_ id: BudgetID) async throws(RouterError) {
+    public func removeBudget(_ id: BudgetID) async throws {
         try checkOpen()
         try engine.removeBudget(id)
         do {
@@ -30,7 +30,7 @@ extension Router {
     }
 
     /// A budget's spend, reservations and remaining amount in its current period. Throws `unknownBudget`.
-    public func budgetStatus(_ id: BudgetID) throws(RouterError) -> BudgetStatus {
+    public func budgetStatus(_ id: BudgetID) throws -> BudgetStatus {
         try engine.budgetStatus(id, now: clock.now())
     }
 
@@ -48,7 +48,7 @@ extension Router {
     /// - Returns: How many usage events were deleted.
     /// - Throws: `invalidArgument` for a negative age; `storeFailure`.
     @discardableResult
-    public func pruneLedger(olderThan age: Duration) async throws(RouterError) -> Int {
+    public func pruneLedger(olderThan age: Duration) async throws -> Int {
         guard age >= .zero else { throw RouterError(.invalidArgument, "the retention age must not be negative") }
         do {
             let deleted = try await store.pruneLedger(before: clock.now() - age)
@@ -61,7 +61,7 @@ extension Router {
 
     /// How many usage events the store's ledger holds; also records the
     /// `routersdk_ledger_usage_events` gauge.
-    public func ledgerSize() async throws(RouterError) -> Int {
+    public func ledgerSize() async throws -> Int {
         do {
             let size = try await store.ledgerSize()
             metrics.ledgerEvents.record(size)
@@ -79,7 +79,7 @@ extension Router {
     /// Adds or overrides a model (its price applies to leases issued from now on).
     ///
     /// - Throws: `invalidPrice` for negative prices, `invalidArgument` for non-positive limits.
-    public func setModel(_ model: ModelInfo) throws(RouterError) {
+    public func setModel(_ model: ModelInfo) throws {
         guard engine.catalog.providers[model.ref.provider] != nil else {
             throw RouterError(.invalidArgument, "model '\(model.ref)' names unknown provider '\(model.ref.provider)'; add it with setProvider first", model: model.ref.name)
         }
