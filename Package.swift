@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "PostgresStateStore", targets: ["PostgresStateStore"]),
         .library(name: "MongoStateStore", targets: ["MongoStateStore"]),
         .library(name: "RouterStores", targets: ["RouterStores"]),
+        .library(name: "StateStoreConformance", targets: ["StateStoreConformance"]),
         .executable(name: "Quickstart", targets: ["Quickstart"]),
         .executable(name: "HummingbirdApp", targets: ["HummingbirdApp"]),
     ],
@@ -116,6 +117,13 @@ let package = Package(
             path: "Sources/Stores/RouterStores",
             swiftSettings: sharedSwiftSettings
         ),
+        // The StateStore contract as runnable checks, for every backend including third parties'.
+        .target(
+            name: "StateStoreConformance",
+            dependencies: ["RouterSDK"],
+            path: "Sources/Stores/Conformance",
+            swiftSettings: sharedSwiftSettings
+        ),
         .executableTarget(
             name: "Quickstart",
             // Only the SQLite store: the first README command must not need libpq or libmongoc
@@ -171,6 +179,7 @@ let package = Package(
                 "MongoStateStore",
                 "StoreSupport",
                 "RouterStores",
+                "StateStoreConformance",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],

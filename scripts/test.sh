@@ -19,6 +19,9 @@ if grep -E "^$(pwd)/(Sources|Tests)/.*: warning:" "$log" | sort -u | grep .; the
     exit 1
 fi
 
+# A public enum a new case would break must say why it is frozen (the rest are structs of codes).
+python3 scripts/check-public-enums.py
+
 echo "==> running tests against every backend (local servers started for the run)"
 scripts/with-services.sh swift test --skip-build 2>&1 | tee "$log"
 summary=$(grep -E "Test run with [0-9]+ tests?.* passed" "$log" | tail -1 || true)

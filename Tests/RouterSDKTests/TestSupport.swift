@@ -48,22 +48,15 @@ func key(
     APIKey(id: KeyID(id), provider: provider, secret: Secret("sk-secret-\(id)-0123456789"), models: models, weight: weight, priority: priority, tags: tags, limits: limits)
 }
 
-/// Expects `body` to throw a `RouterError` with `code`, and returns it.
+/// Expects `body` to throw a `RouterError` with `code`, and returns it (RouterTesting's
+/// `routerError(from:)` with an expectation).
 @discardableResult
 func expectRouterError<T>(
     _ code: RouterError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
 ) async -> RouterError? {
-    do {
-        _ = try await body()
-        Issue.record("expected RouterError.\(code), but nothing was thrown", sourceLocation: sourceLocation)
-        return nil
-    } catch let error as RouterError {
-        #expect(error.code == code, "got \(error)", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected RouterError.\(code), got \(error)", sourceLocation: sourceLocation)
-        return nil
-    }
+    let error = await routerError(from: body)
+    #expect(error?.code == code, "expected RouterError.\(code), got \(error.map(String.init(describing:)) ?? "no RouterError")", sourceLocation: sourceLocation)
+    return error
 }
 
 /// Collects events from a router's stream in the background.

@@ -3,6 +3,7 @@ import Logging
 @testable import MongoStateStore
 @testable import PostgresStateStore
 import RouterSDK
+import RouterTesting
 import SQLiteStateStore
 import StoreSupport
 import Testing
@@ -150,17 +151,11 @@ func usage(_ lease: UInt64, key: String, provider: ProviderID = .openai, model: 
         failure: lease.isMultiple(of: 3) ? "timeout" : nil, tags: tags, at: epoch + .seconds(seconds))
 }
 
-/// Expects `body` to throw a `RouterError` with `code`.
+/// Expects `body` to throw a `RouterError` with `code` (RouterTesting's `routerError(from:)`
+/// with an expectation).
 @discardableResult
 func expectCode<T>(_ code: RouterError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async -> RouterError? {
-    do {
-        _ = try await body()
-        Issue.record("expected RouterError.\(code), but nothing was thrown", sourceLocation: sourceLocation)
-    } catch let error as RouterError {
-        #expect(error.code == code, "got \(error)", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected RouterError.\(code), got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
+    let error = await routerError(from: body)
+    #expect(error?.code == code, "expected RouterError.\(code), got \(error.map(String.init(describing:)) ?? "no RouterError")", sourceLocation: sourceLocation)
+    return error
 }
