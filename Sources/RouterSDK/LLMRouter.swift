@@ -354,8 +354,8 @@ public actor LLMRouter {
     }
 
     /// How writes to the state store are going: available or not since when, records buffered
-    /// and records dropped. Serve it on a readiness probe; ``RouterEvent/storeUnavailable(_:)``
-    /// and ``RouterEvent/storeRecovered(_:)`` announce the changes.
+    /// and records dropped. Serve it on a readiness probe; ``RouterEvent/Kind/storeUnavailable``
+    /// and ``RouterEvent/Kind/storeRecovered`` announce the changes.
     public nonisolated var storeHealth: StoreHealth { writer.health }
 
     private func storeHealthChanged(_ health: StoreHealth) {

@@ -2,8 +2,8 @@
 ///
 /// Before a request, the router reserves its worst-case cost against every budget that applies,
 /// all or nothing; a `hard` budget rejects a reservation that would take spent + reserved past
-/// the limit, a `soft` one lets it through and emits ``RouterEvent/budgetExhausted(_:)``.
-/// ``alertThresholds`` (percent of the limit) emit ``RouterEvent/budgetThresholdCrossed(_:)``
+/// the limit, a `soft` one lets it through and emits ``RouterEvent/Kind/budgetExhausted``.
+/// ``alertThresholds`` (percent of the limit) emit ``RouterEvent/Kind/budgetThresholdCrossed``
 /// once per period when settled spend crosses them.
 public struct Budget: Sendable, Hashable, Codable {
     /// What spend a budget counts.

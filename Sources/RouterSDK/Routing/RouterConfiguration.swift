@@ -99,10 +99,10 @@ public struct RouterConfiguration: Sendable {
     /// Extra input tokens reserved on top of ``RouteRequest/estimatedInputTokens``, in percent
     /// (0...1000), because estimates run low (images, CJK text, providers that count differently).
     /// A call that still uses more than its reservation is charged in full; see
-    /// ``RouterEvent/budgetOverrun(_:)`` for the bound this gives a hard budget.
+    /// ``RouterEvent/Kind/budgetOverrun`` for the bound this gives a hard budget.
     public var reservationHeadroomPercent: Int
     /// How long a lease may stay neither settled nor released before the router reclaims it:
-    /// returns its reservation, concurrency slot and tokens, emits ``RouterEvent/leaseExpired(_:)``
+    /// returns its reservation, concurrency slot and tokens, emits ``RouterEvent/Kind/leaseExpired``
     /// and counts `routersdk_leases_expired_total`. A settle that arrives later is still charged.
     /// Leases are checked at most once a second, so one is reclaimed within a second after its
     /// TTL. Set it above your longest call (a long stream); the default is 10 minutes.
