@@ -1,3 +1,5 @@
+internal import Instrumentation
+internal import Tracing
 internal import CoreMetrics
 internal import Logging
 /// How ``LLMRouter/execute(_:options:operation:)`` retries.
@@ -102,7 +104,7 @@ extension LLMRouter {
             let failure: ProviderFailure
             let thrown: any Error
             do {
-                let completion = try await run(operation, lease: lease, deadline: request.deadline)
+                let completion = try await traceAttempt(attempt, lease: lease) { try await run(operation, lease: lease, deadline: request.deadline) }
                 let event = try await settle(lease, usage: completion.usage)
                 return (completion.output, event, attempt)
             } catch let error as any ProviderFailureConvertible {
@@ -128,6 +130,23 @@ extension LLMRouter {
                 throw RouterError(.attemptsExhausted, "all \(attempt) attempt(s) failed; last: \(failure)", keyID: lease.keyID, lastFailure: failure)
             }
             request.excludedKeys.insert(lease.keyID)
+        }
+    }
+
+    /// Runs one provider attempt inside a `routersdk.attempt` client span, so the call — and a
+    /// ``ChatClient`` request's trace headers — carry its context.
+    nonisolated func traceAttempt<T>(_ attempt: Int, lease: Lease, _ body: () async throws -> T) async throws -> T {
+        guard let tracing else { return try await body() }
+        let span = tracing.start("routersdk.attempt", kind: .client)
+        defer { span.end() }
+        span.attributes["routersdk.attempt"] = attempt
+        span.attributes["routersdk.key"] = lease.keyID.rawValue
+        span.attributes["routersdk.model"] = lease.model.description
+        do {
+            return try await ServiceContext.$current.withValue(span.context) { try await body() }
+        } catch {
+            span.fail(error)
+            throw error
         }
     }
 

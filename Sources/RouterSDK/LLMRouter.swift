@@ -1,5 +1,6 @@
 internal import CoreMetrics
 public import Logging
+public import Tracing
 
 /// Routes LLM requests across many API keys: picks a key in microseconds, enforces rate limits
 /// and budgets, tracks cost, cools keys down and fails over.
@@ -29,6 +30,8 @@ public actor LLMRouter {
     public nonisolated let clock: any RouterClock
     let logger: Logger
     let metrics = RouterMetrics()
+    /// Spans, or `nil` when no tracer is set up (one branch on the hot path then).
+    nonisolated let tracing: RouterTracing?
     nonisolated let writer: StoreWriter
     /// The wall time and monotonic reading at start: the engine's clock is the wall time at
     /// start plus the monotonic time elapsed since, so wall-clock steps do not move it.
@@ -56,6 +59,9 @@ public actor LLMRouter {
     ///   - store: Where keys (sealed), budgets and the ledger persist.
     ///   - clock: The time source; inject RouterTesting's `ManualClock` in tests.
     ///   - logger: Where the router logs (transitions at `notice`, alerts at `warning`).
+    ///   - tracer: Where spans go (route, settle, release, each provider attempt, store
+    ///     batches); `nil` uses the tracer bootstrapped in swift-distributed-tracing's
+    ///     `InstrumentationSystem`, and none is created when that is the no-op tracer.
     /// - Throws: ``RouterError`` for an invalid configuration, a malformed catalog or master key;
     ///   `invalidMasterKey` when `store` outlives the process (``StateStore/persistsAcrossRestarts``)
     ///   and no master key is configured or in `ROUTERSDK_MASTER_KEY` — a random one would seal
@@ -65,7 +71,8 @@ public actor LLMRouter {
         catalog: ModelCatalog? = nil,
         store: any StateStore = InMemoryStateStore(),
         clock: any RouterClock = SystemClock(),
-        logger: Logger = Logger(label: "RouterSDK")
+        logger: Logger = Logger(label: "RouterSDK"),
+        tracer: (any Tracer)? = nil
     ) throws {
         try configuration.validate()
         var master = configuration.masterKey
@@ -83,6 +90,7 @@ public actor LLMRouter {
         self.clock = clock
         self.anchor = (clock.now(), clock.monotonicNow())
         self.logger = logger
+        self.tracing = RouterTracing.resolve(tracer)
         switch configuration.persistence.acknowledgement {
         case .automatic: self.acknowledgesCommitted = store.persistsAcrossRestarts
         case .committed: self.acknowledgesCommitted = true
@@ -91,7 +99,7 @@ public actor LLMRouter {
         var persistence = configuration.persistence
         // Callers wait for the commit in committed mode: no gathering pause, group commit instead.
         if acknowledgesCommitted { persistence.gatherDelay = .zero }
-        self.writer = StoreWriter(store: store, settings: persistence, watchesCommits: acknowledgesCommitted, clock: clock, logger: logger, metrics: metrics)
+        self.writer = StoreWriter(store: store, settings: persistence, watchesCommits: acknowledgesCommitted, clock: clock, logger: logger, metrics: metrics, tracing: tracing)
         writer.observeHealth { [weak self] health in
             guard let self else { return }
             Task { await self.storeHealthChanged(health) }
@@ -126,6 +134,24 @@ public actor LLMRouter {
 
     /// ``route(_:)`` with its error type spelled out, for `execute` and ``ChatClient``.
     func lease(for request: RouteRequest) throws(RouterError) -> Lease {
+        guard let tracing else { return try decide(request) }
+        let span = tracing.start("routersdk.route")
+        defer { span.end() }
+        span.attributes["routersdk.models"] = request.models.joined(separator: ",")
+        do {
+            let lease = try decide(request)
+            span.attributes["routersdk.key"] = lease.keyID.rawValue
+            span.attributes["routersdk.model"] = lease.model.description
+            span.attributes["routersdk.reserved_nanodollars"] = Int(lease.reservedCost.nanodollars)
+            return lease
+        } catch {
+            span.attributes["routersdk.error"] = error.code.description
+            span.fail(error)
+            throw error
+        }
+    }
+
+    private func decide(_ request: RouteRequest) throws(RouterError) -> Lease {
         guard !isShutDown else { throw RouterError(.shutDown, "the router has been shut down") }
         let started = ContinuousClock.now
         do {
@@ -160,13 +186,20 @@ public actor LLMRouter {
     ///   for impossible token counts.
     @discardableResult
     public func settle(_ lease: Lease, usage: Usage) async throws -> UsageEvent {
+        let span = tracing?.start("routersdk.settle")
+        defer { span?.end() }
+        span?.attributes["routersdk.lease"] = Int(truncatingIfNeeded: lease.id)
         let event: UsageEvent
         do {
             event = try engine.settle(leaseID: lease.id, usage: usage, now: engineNow())
         } catch {
+            span?.fail(error)
             await persist(leaseEnded(), waitingForCommit: error.code == .invalidArgument)
             throw error
         }
+        span?.attributes["routersdk.cost_nanodollars"] = Int(event.cost.nanodollars)
+        span?.attributes["routersdk.input_tokens"] = event.inputTokens
+        span?.attributes["routersdk.output_tokens"] = event.outputTokens
         metrics.settled.increment()
         metrics.cost.increment(by: event.cost.nanodollars)
         let offer = leaseEnded()
@@ -182,10 +215,15 @@ public actor LLMRouter {
     /// - Throws: `leaseNotActive` if the lease was already settled or released.
     @discardableResult
     public func release(_ lease: Lease, failure: ProviderFailure, usage: Usage? = nil) async throws -> UsageEvent {
+        let span = tracing?.start("routersdk.release")
+        defer { span?.end() }
+        span?.attributes["routersdk.lease"] = Int(truncatingIfNeeded: lease.id)
+        span?.attributes["routersdk.failure"] = failure.label
         let event: UsageEvent
         do {
             event = try engine.release(leaseID: lease.id, failure: failure, usage: usage, now: engineNow())
         } catch {
+            span?.fail(error)
             await persist(leaseEnded(), waitingForCommit: error.code == .invalidArgument)
             throw error
         }

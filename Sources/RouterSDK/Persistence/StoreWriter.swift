@@ -1,3 +1,4 @@
+internal import Tracing
 internal import CoreMetrics
 internal import Logging
 
@@ -90,7 +91,13 @@ final class StoreWriter: Sendable {
     /// watched, so they can be released after `commitWaitTimeout`.
     private let watchesCommits: Bool
 
-    init(store: any StateStore, settings: RouterConfiguration.Persistence, watchesCommits: Bool, clock: any RouterClock, logger: Logger, metrics: RouterMetrics) {
+    private let tracing: RouterTracing?
+
+    init(
+        store: any StateStore, settings: RouterConfiguration.Persistence, watchesCommits: Bool, clock: any RouterClock, logger: Logger,
+        metrics: RouterMetrics, tracing: RouterTracing? = nil
+    ) {
+        self.tracing = tracing
         self.watchesCommits = watchesCommits
         self.store = store
         self.settings = settings
@@ -319,8 +326,21 @@ final class StoreWriter: Sendable {
         }
     }
 
-    /// Writes one batch, releasing committed-mode waiters if it runs past `commitWaitTimeout`.
+    /// Writes one batch inside a `routersdk.store.batch` span (a top-level one: the writer serves
+    /// every request).
     private func write(_ batch: StoreBatch) async -> Result<Void, any Error> {
+        guard let tracing else { return await writeUntraced(batch) }
+        let span = tracing.startTopLevel("routersdk.store.batch")
+        defer { span.end() }
+        span.attributes["routersdk.records"] = batch.count
+        if let id = batch.id { span.attributes["routersdk.batch_sequence"] = Int(id.sequence) }
+        let result = await writeUntraced(batch)
+        if case .failure(let error) = result { span.fail(error) }
+        return result
+    }
+
+    /// Writes one batch, releasing committed-mode waiters if it runs past `commitWaitTimeout`.
+    private func writeUntraced(_ batch: StoreBatch) async -> Result<Void, any Error> {
         guard watchesCommits else {
             do {
                 try await store.append(batch)

@@ -167,6 +167,8 @@ public struct ChatClient: Sendable {
 
     /// Sends, turning transport failures into provider errors that fail over.
     private func send(_ request: TransportRequest, lease: Lease) async throws -> TransportResponse {
+        var request = request
+        router.tracing?.inject(into: &request.headers)
         do {
             return try await transport.send(request)
         } catch let error as TransportError {
@@ -225,7 +227,7 @@ public struct ChatClient: Sendable {
                 }
                 attempt += 1
                 do {
-                    try await streamOnce(lease: lease, plan: plan, deadline: request.deadline, output)
+                    try await router.traceAttempt(attempt, lease: lease) { try await streamOnce(lease: lease, plan: plan, deadline: request.deadline, output) }
                     return
                 } catch let error as ProviderError where error.failure.isRetryable && !error.streamStarted {
                     lastFailure = error.failure
