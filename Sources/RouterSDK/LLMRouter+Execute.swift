@@ -1,7 +1,7 @@
 internal import Instrumentation
 internal import Tracing
 internal import CoreMetrics
-internal import Logging
+public import Logging
 /// How ``LLMRouter/execute(_:options:operation:)`` retries.
 public struct ExecuteOptions: Sendable, Hashable {
     /// The most keys tried for one request (≥ 1).
@@ -50,14 +50,18 @@ extension LLMRouter {
     ///   the router's clock until then (never past the deadline).
     /// - Any other error thrown by `operation` releases the lease as `rejected` and is rethrown.
     ///
+    /// `logger`, if given, gets this call's log lines (the route, each failover, the settle or
+    /// release) with its own metadata, such as a request id; the router's logger keeps the rest.
+    ///
     /// - Throws: `attemptsExhausted` (with ``RouterError/lastFailure``), `deadlineExceeded`,
-    ///   routing errors from ``route(_:)``, `CancellationError`, or the operation's own errors.
+    ///   routing errors from ``route(_:logger:)``, `CancellationError`, or the operation's own errors.
     public nonisolated func execute<Output: Sendable>(
         _ request: RouteRequest,
         options: ExecuteOptions = ExecuteOptions(),
+        logger: Logger? = nil,
         operation: @escaping @Sendable (Lease) async throws -> Completion<Output>
     ) async throws -> Output {
-        try await executeSettled(request, options: options, operation: operation).output
+        try await executeSettled(request, options: options, logger: logger, operation: operation).output
     }
 
     /// ``execute(_:options:operation:)`` that also returns the settled usage event and the
@@ -65,6 +69,7 @@ extension LLMRouter {
     nonisolated func executeSettled<Output: Sendable>(
         _ request: RouteRequest,
         options: ExecuteOptions,
+        logger callLogger: Logger? = nil,
         operation: @escaping @Sendable (Lease) async throws -> Completion<Output>
     ) async throws -> (output: Output, event: UsageEvent, attempts: Int) {
         guard options.maxAttempts >= 1 else { throw RouterError(.invalidArgument, "maxAttempts must be at least 1") }
@@ -78,7 +83,7 @@ extension LLMRouter {
             }
             let routed: Result<Lease, RouterError>
             do {
-                routed = .success(try await lease(for: request))
+                routed = .success(try await lease(for: request, logger: callLogger))
             } catch {
                 routed = .failure(error)
             }
@@ -105,27 +110,27 @@ extension LLMRouter {
             let thrown: any Error
             do {
                 let completion = try await traceAttempt(attempt, lease: lease) { try await run(operation, lease: lease, deadline: request.deadline) }
-                let event = try await settle(lease, usage: completion.usage)
+                let event = try await settle(lease, usage: completion.usage, logger: callLogger)
                 return (completion.output, event, attempt)
             } catch let error as any ProviderFailureConvertible {
                 failure = error.providerFailure
                 thrown = error
             } catch is CancellationError {
-                _ = try? await release(lease, failure: .cancelled)
+                _ = try? await release(lease, failure: .cancelled, logger: callLogger)
                 throw CancellationError()
             } catch let error as RouterError where error.code == .deadlineExceeded {
-                _ = try? await release(lease, failure: .timeout)
+                _ = try? await release(lease, failure: .timeout, logger: callLogger)
                 throw error
             } catch let error as RouterError where error.code == .leaseNotActive || error.code == .invalidArgument {
                 throw error
             } catch {
-                _ = try? await release(lease, failure: .rejected(status: 0, reason: "operation threw \(type(of: error))"))
+                _ = try? await release(lease, failure: .rejected(status: 0, reason: "operation threw \(type(of: error))"), logger: callLogger)
                 throw error
             }
-            _ = try? await release(lease, failure: failure, usage: (thrown as? any PartialUsageCarrying)?.partialUsage)
+            _ = try? await release(lease, failure: failure, usage: (thrown as? any PartialUsageCarrying)?.partialUsage, logger: callLogger)
             guard failure.isRetryable else { throw thrown }
             lastFailure = failure
-            await recordFailover(Failover(from: lease.keyID, failure: failure, attempt: attempt, at: clock.now()))
+            await recordFailover(Failover(from: lease.keyID, failure: failure, attempt: attempt, at: clock.now()), logger: callLogger)
             guard attempt < options.maxAttempts else {
                 throw RouterError(.attemptsExhausted, "all \(attempt) attempt(s) failed; last: \(failure)", keyID: lease.keyID, lastFailure: failure)
             }
@@ -171,9 +176,9 @@ extension LLMRouter {
         }
     }
 
-    private func recordFailover(_ failover: Failover) {
+    private func recordFailover(_ failover: Failover, logger callLogger: Logger?) {
         metrics.failovers.increment()
-        logger.info("failing over", metadata: ["from": "\(failover.from)", "failure": "\(failover.failure.label)", "attempt": "\(failover.attempt)"])
+        (callLogger ?? logger).info("failing over", metadata: ["from": "\(failover.from)", "failure": "\(failover.failure.label)", "attempt": "\(failover.attempt)"])
         emit(.failover(failover))
     }
 }
@@ -194,17 +199,18 @@ extension LLMRouter {
     ///   from the settle when the usage is impossible (the lease is consumed all the same).
     public nonisolated(nonsending) func withLease<Output>(
         _ request: RouteRequest,
+        logger: Logger? = nil,
         _ body: (Lease) async throws -> Completion<Output>
     ) async throws -> Output {
-        let lease = try await route(request)
+        let lease = try await route(request, logger: logger)
         let completion: Completion<Output>
         do {
             completion = try await body(lease)
         } catch {
-            _ = try? await release(lease, failure: Self.failure(representing: error), usage: (error as? any PartialUsageCarrying)?.partialUsage)
+            _ = try? await release(lease, failure: Self.failure(representing: error), usage: (error as? any PartialUsageCarrying)?.partialUsage, logger: logger)
             throw error
         }
-        try await settle(lease, usage: completion.usage)
+        try await settle(lease, usage: completion.usage, logger: logger)
         return completion.output
     }
 

@@ -128,18 +128,21 @@ public actor LLMRouter {
     ///   ``release(_:failure:usage:)`` exactly once.
     /// - Throws: ``RouterError`` — `noEligibleKey` (with an ``IneligibilityReport``),
     ///   `budgetExceeded`, `unknownModel`, `invalidArgument`, `shutDown`.
-    public func route(_ request: RouteRequest) throws -> Lease {
-        try lease(for: request)
+    ///
+    /// `logger`, if given, gets this call's log lines (with its metadata, such as a request id)
+    /// instead of the router's logger: the decision at `trace`, a refusal at `debug`.
+    public func route(_ request: RouteRequest, logger: Logger? = nil) throws -> Lease {
+        try lease(for: request, logger: logger)
     }
 
     /// ``route(_:)`` with its error type spelled out, for `execute` and ``ChatClient``.
-    func lease(for request: RouteRequest) throws(RouterError) -> Lease {
-        guard let tracing else { return try decide(request) }
+    func lease(for request: RouteRequest, logger callLogger: Logger? = nil) throws(RouterError) -> Lease {
+        guard let tracing else { return try decide(request, callLogger) }
         let span = tracing.start("routersdk.route")
         defer { span.end() }
         span.attributes["routersdk.models"] = request.models.joined(separator: ",")
         do {
-            let lease = try decide(request)
+            let lease = try decide(request, callLogger)
             span.attributes["routersdk.key"] = lease.keyID.rawValue
             span.attributes["routersdk.model"] = lease.model.description
             span.attributes["routersdk.reserved_nanodollars"] = Int(lease.reservedCost.nanodollars)
@@ -151,7 +154,7 @@ public actor LLMRouter {
         }
     }
 
-    private func decide(_ request: RouteRequest) throws(RouterError) -> Lease {
+    private func decide(_ request: RouteRequest, _ callLogger: Logger?) throws(RouterError) -> Lease {
         guard !isShutDown else { throw RouterError(.shutDown, "the router has been shut down") }
         let started = ContinuousClock.now
         do {
@@ -159,13 +162,17 @@ public actor LLMRouter {
             metrics.decisions.increment()
             metrics.decisionDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
             if !engine.effects.isEmpty { deferEffects() }
-            if logger.logLevel <= .trace {
-                logger.trace("routed", metadata: ["lease": "\(lease.id)", "key": "\(lease.keyID)", "model": "\(lease.model)"])
+            let log = callLogger ?? logger
+            if log.logLevel <= .trace {
+                log.trace("routed", metadata: ["lease": "\(lease.id)", "key": "\(lease.keyID)", "model": "\(lease.model)"])
             }
             return lease
         } catch {
             metrics.decisionFailures.increment()
             if !engine.effects.isEmpty { deferEffects() }
+            if let callLogger, callLogger.logLevel <= .debug {
+                callLogger.debug("no key for the request", metadata: ["error": "\(error.code)", "message": "\(error.message)"])
+            }
             throw error
         }
     }
@@ -185,7 +192,9 @@ public actor LLMRouter {
     /// - Throws: `leaseNotActive` if the lease was already settled or released; `invalidArgument`
     ///   for impossible token counts.
     @discardableResult
-    public func settle(_ lease: Lease, usage: Usage) async throws -> UsageEvent {
+    ///
+    /// `logger`, if given, gets a `debug` line with the cost and tokens charged.
+    public func settle(_ lease: Lease, usage: Usage, logger callLogger: Logger? = nil) async throws -> UsageEvent {
         let span = tracing?.start("routersdk.settle")
         defer { span?.end() }
         span?.attributes["routersdk.lease"] = Int(truncatingIfNeeded: lease.id)
@@ -200,6 +209,12 @@ public actor LLMRouter {
         span?.attributes["routersdk.cost_nanodollars"] = Int(event.cost.nanodollars)
         span?.attributes["routersdk.input_tokens"] = event.inputTokens
         span?.attributes["routersdk.output_tokens"] = event.outputTokens
+        if let callLogger, callLogger.logLevel <= .debug {
+            callLogger.debug("settled", metadata: [
+                "lease": "\(lease.id)", "key": "\(event.keyID)", "model": "\(event.model)", "cost": "\(event.cost)",
+                "inputTokens": "\(event.inputTokens)", "outputTokens": "\(event.outputTokens)",
+            ])
+        }
         metrics.settled.increment()
         metrics.cost.increment(by: event.cost.nanodollars)
         let offer = leaseEnded()
@@ -213,8 +228,10 @@ public actor LLMRouter {
     /// its circuit breaker. `usage`, if given, is charged (tokens a failed stream consumed).
     ///
     /// - Throws: `leaseNotActive` if the lease was already settled or released.
+    ///
+    /// `logger`, if given, gets a `debug` line with the failure and the cost charged.
     @discardableResult
-    public func release(_ lease: Lease, failure: ProviderFailure, usage: Usage? = nil) async throws -> UsageEvent {
+    public func release(_ lease: Lease, failure: ProviderFailure, usage: Usage? = nil, logger callLogger: Logger? = nil) async throws -> UsageEvent {
         let span = tracing?.start("routersdk.release")
         defer { span?.end() }
         span?.attributes["routersdk.lease"] = Int(truncatingIfNeeded: lease.id)
@@ -226,6 +243,9 @@ public actor LLMRouter {
             span?.fail(error)
             await persist(leaseEnded(), waitingForCommit: error.code == .invalidArgument)
             throw error
+        }
+        if let callLogger, callLogger.logLevel <= .debug {
+            callLogger.debug("released", metadata: ["lease": "\(lease.id)", "key": "\(event.keyID)", "failure": "\(failure)", "cost": "\(event.cost)"])
         }
         metrics.failed[failure.label]?.increment()
         metrics.cost.increment(by: event.cost.nanodollars)

@@ -1,3 +1,4 @@
+public import Logging
 
 /// Sends chat requests to the providers through a ``LLMRouter``'s pool of keys: routes, encodes
 /// the request in the provider's wire format, calls it over a ``Transport``, decodes the answer,
@@ -73,9 +74,12 @@ public struct ChatClient: Sendable {
     ///   in ``RouterError/providerError`` (the last one when no key or fallback is left),
     ///   `noEligibleKey`, `attemptsExhausted`, `budgetExceeded`, `deadlineExceeded`,
     ///   `invalidArgument`, `unknownModel`, and `cancelled` when the calling task is cancelled.
-    public func chat(_ request: ChatRequest) async throws -> ChatResponse {
+    ///
+    /// `logger`, if given, gets this call's log lines — route, failovers, settle or release —
+    /// with its metadata (a request id, say); the router's own logger keeps the rest.
+    public func chat(_ request: ChatRequest, logger: Logger? = nil) async throws -> ChatResponse {
         do {
-            return try await chatOverChain(request)
+            return try await chatOverChain(request, logger)
         } catch {
             throw Self.routerError(error)
         }
@@ -95,7 +99,7 @@ public struct ChatClient: Sendable {
         }
     }
 
-    private func chatOverChain(_ request: ChatRequest) async throws -> ChatResponse {
+    private func chatOverChain(_ request: ChatRequest, _ logger: Logger?) async throws -> ChatResponse {
         var plan = try await Plan(request, configuration: configuration, router: router)
         let attempts = Counter()
         var lastError: (any Error)?
@@ -106,7 +110,8 @@ public struct ChatClient: Sendable {
             let route = plan.routeRequest(for: model)
             do {
                 let result = try await router.executeSettled(
-                    route, options: ExecuteOptions(maxAttempts: configuration.maxAttemptsPerModel, waitForCooldown: configuration.waitForCooldown)
+                    route, options: ExecuteOptions(maxAttempts: configuration.maxAttemptsPerModel, waitForCooldown: configuration.waitForCooldown),
+                    logger: logger
                 ) { lease in
                     attempts.increment()
                     do {
@@ -189,11 +194,11 @@ public struct ChatClient: Sendable {
     /// the lease, charging the tokens used so far.
     ///
     /// The stream throws ``RouterError`` only, as ``chat(_:)`` does.
-    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+    public func stream(_ request: ChatRequest, logger: Logger? = nil) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<ChatStreamEvent, any Error>.makeStream()
         let task = Task {
             do {
-                try await runStream(request, continuation)
+                try await runStream(request, logger, continuation)
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: Self.routerError(error))
@@ -203,7 +208,7 @@ public struct ChatClient: Sendable {
         return stream
     }
 
-    private func runStream(_ request: ChatRequest, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws {
+    private func runStream(_ request: ChatRequest, _ logger: Logger?, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws {
         var plan = try await Plan(request, configuration: configuration, router: router)
         var lastError: (any Error)?
         for model in plan.chain {
@@ -218,7 +223,7 @@ public struct ChatClient: Sendable {
                 }
                 let lease: Lease
                 do {
-                    lease = try await router.lease(for: route)
+                    lease = try await router.lease(for: route, logger: logger)
                 } catch {
                     // No other key after provider failures: the last provider error says more
                     // (as `chat` reports it); any other routing error is what the caller gets.
@@ -227,7 +232,7 @@ public struct ChatClient: Sendable {
                 }
                 attempt += 1
                 do {
-                    try await router.traceAttempt(attempt, lease: lease) { try await streamOnce(lease: lease, plan: plan, deadline: request.deadline, output) }
+                    try await router.traceAttempt(attempt, lease: lease) { try await streamOnce(lease: lease, plan: plan, deadline: request.deadline, logger, output) }
                     return
                 } catch let error as ProviderError where error.failure.isRetryable && !error.streamStarted {
                     lastFailure = error.failure
@@ -248,13 +253,13 @@ public struct ChatClient: Sendable {
     /// passes first the call is cancelled (its lease released, what it used charged) and the
     /// stream ends with `deadlineExceeded`.
     private func streamOnce(
-        lease: Lease, plan: Plan, deadline: Timestamp?, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation
+        lease: Lease, plan: Plan, deadline: Timestamp?, _ logger: Logger?, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation
     ) async throws {
-        guard let deadline else { return try await streamOnce(lease: lease, plan: plan, output) }
+        guard let deadline else { return try await streamOnce(lease: lease, plan: plan, logger, output) }
         let clock = router.clock
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
-                try await streamOnce(lease: lease, plan: plan, output)
+                try await streamOnce(lease: lease, plan: plan, logger, output)
                 return true
             }
             group.addTask {
@@ -273,7 +278,7 @@ public struct ChatClient: Sendable {
 
     /// Streams one call on one lease, settling or releasing it exactly once.
     private func streamOnce(
-        lease: Lease, plan: Plan, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation
+        lease: Lease, plan: Plan, _ logger: Logger?, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation
     ) async throws {
         var progress = StreamProgress(estimatedInput: plan.estimatedInput)
         var settled = false
@@ -310,22 +315,22 @@ public struct ChatClient: Sendable {
             var usage = progress.usage
             usage.latency = ContinuousClock.now - started
             settled = true
-            let event = try await router.settle(lease, usage: usage)
+            let event = try await router.settle(lease, usage: usage, logger: logger)
             output.yield(.finished(progress.finishReason ?? .other, usage: usage, cost: event.cost))
         } catch is CancellationError {
-            _ = try? await router.release(lease, failure: .cancelled, usage: progress.started ? progress.usage : nil)
+            _ = try? await router.release(lease, failure: .cancelled, usage: progress.started ? progress.usage : nil, logger: logger)
             throw CancellationError()
         } catch let error as RouterError {
             // Before the settle (no provider info for the lease's provider) the lease is still
             // held; after it, the settle itself failed and the lease is no longer active.
-            if !settled { _ = try? await router.release(lease, failure: .rejected(status: 0, reason: error.code.description)) }
+            if !settled { _ = try? await router.release(lease, failure: .rejected(status: 0, reason: error.code.description), logger: logger) }
             throw error
         } catch {
             var failure = error as? ProviderError ?? ProviderError(.connection, message: "the stream broke off: \(error)")
             failure = plan.attributed(failure, lease)
             failure.streamStarted = progress.started && progress.yieldedContent
             failure.partialUsage = progress.started ? progress.usage : nil
-            _ = try? await router.release(lease, failure: failure.failure, usage: failure.partialUsage)
+            _ = try? await router.release(lease, failure: failure.failure, usage: failure.partialUsage, logger: logger)
             throw failure
         }
     }
