@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RouterSDK", targets: ["RouterSDK"]),
+        .library(name: "RouterChat", targets: ["RouterChat"]),
         .library(name: "RouterHTTPClient", targets: ["RouterHTTPClient"]),
         .library(name: "RouterTesting", targets: ["RouterTesting"]),
         .library(name: "SQLiteStateStore", targets: ["SQLiteStateStore"]),
@@ -52,10 +53,21 @@ let package = Package(
             resources: [.copy("Resources/model-catalog.json")],
             swiftSettings: sharedSwiftSettings
         ),
+        // ChatClient, the unified chat request and the OpenAI/Anthropic/Gemini wire formats.
+        .target(
+            name: "RouterChat",
+            dependencies: [
+                "RouterSDK",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
         .target(
             name: "RouterHTTPClient",
             dependencies: [
                 "RouterSDK",
+                "RouterChat",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -66,6 +78,7 @@ let package = Package(
             name: "RouterTesting",
             dependencies: [
                 "RouterSDK",
+                "RouterChat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -80,7 +93,7 @@ let package = Package(
         ),
         .target(
             name: "SQLiteStateStore",
-            dependencies: ["RouterSDK", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RouterSDK", "StoreSupport", "CSQLite", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Stores/SQLite",
             swiftSettings: sharedSwiftSettings
         ),
@@ -152,6 +165,7 @@ let package = Package(
             name: "RouterSDKTests",
             dependencies: [
                 "RouterSDK",
+                "RouterChat",
                 "RouterTesting",
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -163,7 +177,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProviderTests",
-            dependencies: ["RouterSDK", "RouterTesting", "RouterHTTPClient"],
+            dependencies: ["RouterSDK", "RouterChat", "RouterTesting", "RouterHTTPClient"],
             swiftSettings: sharedSwiftSettings
         ),
         // Real OS processes on one store for StoreTests (SIGKILL, concurrent first opens).
@@ -193,7 +207,7 @@ let package = Package(
         // The error-handling patterns users write, compiled (typed throws crash Swift 6.3.1 on some).
         .testTarget(
             name: "ErrorPatternTests",
-            dependencies: ["RouterSDK", "RouterTesting"],
+            dependencies: ["RouterSDK", "RouterChat", "RouterTesting"],
             swiftSettings: sharedSwiftSettings
         ),
         // The HummingbirdApp example as a real process, stopped with SIGTERM.

@@ -32,6 +32,7 @@ let package = Package(
             name: "ChatBenchmarks",
             dependencies: [
                 .product(name: "RouterSDK", package: rootPackage),
+                .product(name: "RouterChat", package: rootPackage),
                 .product(name: "RouterTesting", package: rootPackage),
                 .product(name: "RouterHTTPClient", package: rootPackage),
                 .product(name: "Benchmark", package: "benchmark"),

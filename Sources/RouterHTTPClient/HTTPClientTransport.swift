@@ -1,7 +1,8 @@
 public import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
-public import RouterSDK
+internal import RouterSDK
+public import RouterChat
 
 /// The default ``RouterSDK/Transport``: AsyncHTTPClient with its connection pooling, TLS and
 /// timeouts.

@@ -66,7 +66,7 @@ extension LLMRouter {
 
     /// ``execute(_:options:operation:)`` that also returns the settled usage event and the
     /// number of attempts made.
-    nonisolated func executeSettled<Output: Sendable>(
+    package nonisolated func executeSettled<Output: Sendable>(
         _ request: RouteRequest,
         options: ExecuteOptions,
         logger callLogger: Logger? = nil,
@@ -139,8 +139,8 @@ extension LLMRouter {
     }
 
     /// Runs one provider attempt inside a `routersdk.attempt` client span, so the call — and a
-    /// ``ChatClient`` request's trace headers — carry its context.
-    nonisolated func traceAttempt<T>(_ attempt: Int, lease: Lease, _ body: () async throws -> T) async throws -> T {
+    /// `ChatClient` request's trace headers — carry its context.
+    package nonisolated func traceAttempt<T>(_ attempt: Int, lease: Lease, _ body: () async throws -> T) async throws -> T {
         guard let tracing else { return try await body() }
         let span = tracing.start("routersdk.attempt", kind: .client)
         defer { span.end() }

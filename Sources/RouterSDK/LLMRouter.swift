@@ -31,7 +31,7 @@ public actor LLMRouter {
     let logger: Logger
     let metrics = RouterMetrics()
     /// Spans, or `nil` when no tracer is set up (one branch on the hot path then).
-    nonisolated let tracing: RouterTracing?
+    package nonisolated let tracing: RouterTracing?
     nonisolated let writer: StoreWriter
     /// The wall time and monotonic reading at start: the engine's clock is the wall time at
     /// start plus the monotonic time elapsed since, so wall-clock steps do not move it.
@@ -135,8 +135,8 @@ public actor LLMRouter {
         try lease(for: request, logger: logger)
     }
 
-    /// ``route(_:)`` with its error type spelled out, for `execute` and ``ChatClient``.
-    func lease(for request: RouteRequest, logger callLogger: Logger? = nil) throws(RouterError) -> Lease {
+    /// ``route(_:)`` with its error type spelled out, for `execute` and `ChatClient`.
+    package func lease(for request: RouteRequest, logger callLogger: Logger? = nil) throws(RouterError) -> Lease {
         guard let tracing else { return try decide(request, callLogger) }
         let span = tracing.start("routersdk.route")
         defer { span.end() }
@@ -290,7 +290,7 @@ public actor LLMRouter {
     /// Applies what a provider's rate-limit headers say about a key: when they report no
     /// requests or tokens left, the key is throttled until the reported reset (never shortening
     /// a cooldown), so the next request goes to another key instead of earning a 429.
-    /// ``ChatClient`` calls it after every response.
+    /// `ChatClient` calls it after every response.
     ///
     /// - Throws: `unknownKey`.
     public func observe(_ limits: ProviderRateLimits, for keyID: KeyID) async throws {

@@ -1,4 +1,5 @@
-public import RouterSDK
+internal import RouterSDK
+public import RouterChat
 
 /// What the ``FakeProviderServer`` answers to one request, in the wire format the request used.
 ///

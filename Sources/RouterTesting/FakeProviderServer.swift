@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 public import RouterSDK
+public import RouterChat
 
 /// A fake provider HTTP server on 127.0.0.1 that speaks the OpenAI chat completions, Anthropic
 /// messages and Gemini `generateContent` formats (streaming included), with scripted behaviour

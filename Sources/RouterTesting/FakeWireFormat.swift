@@ -1,5 +1,6 @@
 import Foundation
 import RouterSDK
+internal import RouterChat
 
 /// How the ``FakeProviderServer`` speaks each provider's format: complete bodies, stream events
 /// and 429s, shaped as in the providers' API references.

@@ -1,4 +1,5 @@
-public import RouterSDK
+internal import RouterSDK
+public import RouterChat
 
 /// A ``RouterSDK/Transport`` that answers in-process from a closure and records every request,
 /// for unit tests of code that uses a ``RouterSDK/ChatClient`` (no sockets, no sleeping).

@@ -1,5 +1,6 @@
 import Foundation
 import RouterSDK
+import RouterChat
 import RouterTesting
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import RouterSDK
+@testable import RouterChat
 import Testing
 
 /// Responses, stream events and errors as the providers' public API references show them

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RouterHTTPClient
 import RouterSDK
+import RouterChat
 import RouterTesting
 import Testing
 

@@ -1,4 +1,5 @@
 import RouterSDK
+import RouterChat
 import Testing
 
 @Suite struct ServerSentEventParserTests {

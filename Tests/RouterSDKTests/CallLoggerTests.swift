@@ -1,6 +1,7 @@
 import InMemoryLogging
 import Logging
 import RouterSDK
+import RouterChat
 import RouterTesting
 import Testing
 

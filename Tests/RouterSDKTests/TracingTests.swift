@@ -1,5 +1,6 @@
 import InMemoryTracing
 import RouterSDK
+import RouterChat
 import RouterTesting
 import Testing
 import Tracing

@@ -1,5 +1,6 @@
 import Benchmark
 import Logging
+import RouterChat
 import RouterHTTPClient
 import RouterSDK
 import RouterTesting

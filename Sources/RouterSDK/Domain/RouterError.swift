@@ -7,7 +7,7 @@
 /// Public functions are declared `throws`, not `throws(RouterError)`, and document that they
 /// throw `RouterError`: Swift 6.3.1 crashes (signal 11) compiling the natural pattern
 /// `catch let error where error.code == …` around a typed-throws call inside a loop. Catch it
-/// with `catch let error as RouterError where error.code == .duplicateKeyID`. ``ChatClient``
+/// with `catch let error as RouterError where error.code == .duplicateKeyID`. `ChatClient`
 /// throws only `RouterError` too (a provider's error is in ``providerError``).
 public struct RouterError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, as a value you can compare against the static members.

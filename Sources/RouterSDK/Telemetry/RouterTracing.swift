@@ -8,7 +8,7 @@ internal import Tracing
 /// `routersdk.release` (cost, tokens; include the wait for the commit), `routersdk.attempt` per
 /// `execute` or `ChatClient` attempt (a client span whose context the provider request carries),
 /// and `routersdk.store.batch` per batch the writer commits.
-struct RouterTracing: Sendable {
+package struct RouterTracing: Sendable {
     let tracer: any Tracer
 
     /// The tracer to use, or `nil` when tracing is off.
@@ -30,7 +30,7 @@ struct RouterTracing: Sendable {
 
     /// Writes the calling task's trace context into outgoing HTTP headers (W3C `traceparent`
     /// with a W3C propagator such as swift-otel's).
-    func inject(into headers: inout [(name: String, value: String)]) {
+    package func inject(into headers: inout [(name: String, value: String)]) {
         tracer.inject(ServiceContext.current ?? .topLevel, into: &headers, using: HeaderInjector())
     }
 }

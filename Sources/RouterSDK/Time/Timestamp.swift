@@ -69,7 +69,7 @@ extension Int64 {
     }
 
     @inlinable
-    func addingSaturating(_ other: Int64) -> Int64 {
+    package func addingSaturating(_ other: Int64) -> Int64 {
         let (result, overflow) = addingReportingOverflow(other)
         if !overflow { return result }
         return other > 0 ? .max : .min

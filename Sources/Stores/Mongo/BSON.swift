@@ -1,6 +1,7 @@
 internal import CMongo
 import Foundation
 import RouterSDK
+internal import StoreSupport
 
 /// A BSON value as the MongoDB store builds and reads documents: only the types it writes, plus
 /// `.unsupported` so a hand-edited document with another type reads as a typed error, not a crash.

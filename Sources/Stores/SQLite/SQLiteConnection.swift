@@ -1,13 +1,15 @@
 internal import CSQLite
 import Foundation
 import RouterSDK
+internal import StoreSupport
 
 /// One SQLite connection with a prepared-statement cache. Not thread-safe by design: its owner
-/// (``SQLiteStateStore``) only touches it from its serial queue.
+/// (``SQLiteStateStore``, through a ``BlockingConnectionPool`` of one) only touches it from the
+/// pool's serial queue.
 ///
 /// `@unchecked Sendable` so it can be handed to that queue's work items; safe because every use
 /// happens inside work items of one serial queue (and, in tests, on one task at a time).
-final class SQLiteConnection: @unchecked Sendable {
+final class SQLiteConnection: BlockingConnection, @unchecked Sendable {
     /// A value to bind to a statement parameter.
     enum Value {
         case integer(Int64)
@@ -36,6 +38,11 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     deinit { close() }
+
+    /// A closed connection stays closed: the store was closed.
+    func ensureHealthy() throws(RouterError) {
+        guard handle != nil else { throw RouterError(.storeFailure, "SQLite database '\(path)' is closed") }
+    }
 
     func close() {
         for statement in statements.values { sqlite3_finalize(statement) }

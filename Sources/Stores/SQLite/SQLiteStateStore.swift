@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 public import Logging
 public import RouterSDK
+internal import StoreSupport
 
 /// A ``StateStore`` in an SQLite file on the system's libsqlite3: the embedded default.
 ///
@@ -10,24 +11,23 @@ public import RouterSDK
 /// - Prepared statements, cached per connection; every batch is one transaction.
 /// - Versioned schema with migrations run on open; a database from newer code is refused with
 ///   ``RouterError/Code/schemaTooNew`` before anything is written.
-/// - Every SQLite call runs on this store's own serial dispatch queue — never on Swift's
+/// - Every SQLite call runs on this store's own serial dispatch queue (a
+///   ``BlockingConnectionPool`` of one connection, as the server stores use) — never on Swift's
 ///   cooperative thread pool — so a slow disk cannot stall routing.
 ///
 /// Open it with ``open(path:logger:)`` (`":memory:"` for a private in-memory database).
-public final class SQLiteStateStore: StateStore, @unchecked Sendable {
-    // @unchecked Sendable: `connection` is only touched inside `queue`'s work items, which run
-    // one at a time; everything else is immutable.
-    private let queue: DispatchQueue
-    private let connection: SQLiteConnection
+public final class SQLiteStateStore: StateStore {
+    /// One connection on its own serial queue: SQLite allows one writer, and a second
+    /// connection would only wait for the file lock.
+    private let pool: BlockingConnectionPool<SQLiteConnection>
     private let logger: Logger
 
     /// The database path.
     public let path: String
 
-    private init(connection: SQLiteConnection, queue: DispatchQueue, logger: Logger) {
-        self.connection = connection
-        self.queue = queue
-        self.path = connection.path
+    private init(pool: BlockingConnectionPool<SQLiteConnection>, path: String, logger: Logger) {
+        self.pool = pool
+        self.path = path
         self.logger = logger
     }
 
@@ -36,13 +36,15 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     /// - Throws: `storeFailure` if the file cannot be opened, `schemaTooNew` if it was written by
     ///   newer code.
     public static func open(path: String, logger: Logger = Logger(label: "RouterSDK.SQLite")) async throws -> SQLiteStateStore {
-        let queue = DispatchQueue(label: "RouterSDK.SQLiteStateStore")
-        let connection = try await run(on: queue) { () throws(RouterError) -> SQLiteConnection in
+        let pool = BlockingConnectionPool(label: "RouterSDK.SQLiteStateStore", size: 1, closedMessage: "SQLite database '\(path)' is closed") {
+            () throws(RouterError) -> SQLiteConnection in
             let connection = try SQLiteConnection(path: path)
             try migrate(connection, logger: logger)
             return connection
         }
-        return SQLiteStateStore(connection: connection, queue: queue, logger: logger)
+        // Open and migrate now, so a bad file or a newer schema fails here and not on first use.
+        try await pool.run { _ in }
+        return SQLiteStateStore(pool: pool, path: path, logger: logger)
     }
 
     /// The schema version this code writes.
@@ -97,34 +99,14 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
 
     /// Closes the database. Further calls fail with `storeFailure`.
     public func close() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async {
-                self.connection.close()
-                continuation.resume()
-            }
-        }
+        await pool.close()
     }
 
     // MARK: Queue
 
     @discardableResult
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(RouterError) -> T) async throws(RouterError) -> T {
-        let connection = self.connection
-        return try await Self.run(on: queue) { () throws(RouterError) -> T in try body(connection) }
-    }
-
-    /// Runs blocking work on `queue` and resumes the caller with its result.
-    private static func run<T: Sendable>(on queue: DispatchQueue, _ body: @escaping @Sendable () throws(RouterError) -> T) async throws(RouterError) -> T {
-        let result: Result<T, RouterError> = await withCheckedContinuation { continuation in
-            queue.async {
-                do throws(RouterError) {
-                    continuation.resume(returning: .success(try body()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-        }
-        return try result.get()
+        try await pool.run(body)
     }
 
     // MARK: StateStore

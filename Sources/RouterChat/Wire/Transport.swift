@@ -1,3 +1,4 @@
+internal import RouterSDK
 /// Sends HTTP requests for a ``ChatClient``. The default is `HTTPClientTransport` (product
 /// `RouterHTTPClient`, on AsyncHTTPClient); `RouterTesting` has a mock.
 ///

@@ -1,3 +1,4 @@
+package import RouterSDK
 package import Foundation
 
 /// One result row of a SQL backend, read by column with typed errors naming the record.

@@ -1,3 +1,4 @@
+internal import RouterSDK
 import Foundation
 
 /// OpenAI chat completions (`POST {base}/chat/completions`, `Authorization: Bearer`), the format

@@ -2,7 +2,7 @@
 ///
 /// ``LLMRouter/execute(_:options:operation:)`` understands it (through
 /// ``ProviderFailureConvertible``): its ``failure`` drives the key's transition and whether
-/// another key is tried; ``ChatClient`` also uses ``triggersFallback`` to move down a fallback
+/// another key is tried; `ChatClient` also uses ``triggersFallback`` to move down a fallback
 /// chain.
 public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible, ProviderFailureConvertible {
     /// The classes of failure every adapter maps its provider's errors to.
@@ -54,7 +54,7 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible,
     public var kind: Kind
     /// The HTTP status, when there was one.
     public var status: Int?
-    /// The provider's message: once a ``ChatClient`` attributes it to a lease, scrubbed of the
+    /// The provider's message: once a `ChatClient` attributes it to a lease, scrubbed of the
     /// key's secret and then cut to ``maximumMessageLength`` characters.
     public var message: String
     /// How long the provider asked to wait (`retry-after`, Gemini's `retryDelay`).
@@ -66,7 +66,7 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible,
     /// Tokens the call used before it failed (a stream that broke mid-way), charged on release.
     public var partialUsage: Usage?
     /// Whether a stream had already delivered content (then no other key or model is tried).
-    var streamStarted = false
+    package var streamStarted = false
 
     /// Creates an error.
     public init(_ kind: Kind, status: Int? = nil, message: String, retryAfter: Duration? = nil, model: ModelRef? = nil, keyID: KeyID? = nil) {
@@ -83,7 +83,7 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible,
     /// The longest message an attributed error carries, in characters (plus an ellipsis).
     public static let maximumMessageLength = 500
 
-    static func truncated(_ message: String) -> String {
+    package static func truncated(_ message: String) -> String {
         message.count > maximumMessageLength ? String(message.prefix(maximumMessageLength)) + "…" : message
     }
 

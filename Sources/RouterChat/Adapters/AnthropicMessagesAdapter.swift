@@ -1,3 +1,4 @@
+internal import RouterSDK
 import Foundation
 
 /// Anthropic messages (`POST {base}/messages`, `x-api-key`, `anthropic-version`).

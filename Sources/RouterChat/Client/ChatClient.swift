@@ -1,3 +1,4 @@
+public import RouterSDK
 public import Logging
 
 /// Sends chat requests to the providers through a ``LLMRouter``'s pool of keys: routes, encodes

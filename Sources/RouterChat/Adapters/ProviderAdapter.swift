@@ -1,3 +1,4 @@
+internal import RouterSDK
 import Foundation
 
 /// Encodes ``ChatRequest``s into one provider wire format and decodes its answers and errors.
@@ -40,35 +41,6 @@ protocol ChatStreamDecoder: Sendable {
     mutating func decode(_ event: ServerSentEvent) throws(ProviderError) -> [StreamPiece]
     /// Pieces held back until the stream ends (tool calls still being assembled).
     mutating func finish() -> [StreamPiece]
-}
-
-/// What a provider's headers say about a key's remaining capacity.
-public struct ProviderRateLimits: Sendable, Hashable {
-    /// Requests left in the current window.
-    public var remainingRequests: Int?
-    /// Tokens left in the current window.
-    public var remainingTokens: Int?
-    /// When the request window resets, from now.
-    public var requestsReset: Duration?
-    /// When the token window resets, from now.
-    public var tokensReset: Duration?
-
-    /// Creates a reading.
-    public init(remainingRequests: Int? = nil, remainingTokens: Int? = nil, requestsReset: Duration? = nil, tokensReset: Duration? = nil) {
-        self.remainingRequests = remainingRequests
-        self.remainingTokens = remainingTokens
-        self.requestsReset = requestsReset
-        self.tokensReset = tokensReset
-    }
-
-    /// How long the key has nothing left, if the headers say so: the reset of whichever of
-    /// requests or tokens is at zero (the later one if both are).
-    public var exhaustedFor: Duration? {
-        var wait: Duration?
-        if remainingRequests == 0, let reset = requestsReset { wait = reset }
-        if remainingTokens == 0, let reset = tokensReset { wait = max(wait ?? .zero, reset) }
-        return wait
-    }
 }
 
 /// Parsing helpers the adapters share.

@@ -1,3 +1,4 @@
+internal import RouterSDK
 import Foundation
 
 /// Google Gemini `generateContent` / `streamGenerateContent?alt=sse` (`x-goog-api-key`).

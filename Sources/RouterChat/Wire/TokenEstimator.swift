@@ -1,3 +1,4 @@
+internal import RouterSDK
 /// Estimates a request's input tokens before the call, so limits and budgets reserve enough; the
 /// provider's reported usage replaces the estimate when the call settles.
 ///

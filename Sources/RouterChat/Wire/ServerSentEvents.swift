@@ -1,3 +1,4 @@
+public import RouterSDK
 /// One server-sent event.
 public struct ServerSentEvent: Sendable, Hashable {
     /// The `event:` field (`nil` when absent: the default "message").

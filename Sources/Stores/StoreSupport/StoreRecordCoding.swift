@@ -1,3 +1,4 @@
+package import RouterSDK
 import Foundation
 
 /// JSON coding for the structured columns of persistent stores (settings, states, transitions,

@@ -1,3 +1,4 @@
+internal import RouterSDK
 /// One chat request's plan: the fallback chain, the token estimate and reservation, and how each
 /// attempt's HTTP request is built; remembers what earlier failures rule out.
 struct Plan: Sendable {

@@ -1,3 +1,4 @@
+public import RouterSDK
 public import Foundation
 
 /// One chat request in RouterSDK's unified form; each provider adapter encodes it in its own
