@@ -160,20 +160,10 @@ extension LLMRouter {
         _ operation: @escaping @Sendable (Lease) async throws -> Completion<Output>, lease: Lease, deadline: Timestamp?
     ) async throws -> Completion<Output> {
         guard let deadline else { return try await operation(lease) }
-        let clock = self.clock
-        return try await withThrowingTaskGroup(of: Completion<Output>?.self) { group in
-            group.addTask { try await operation(lease) }
-            group.addTask {
-                try await clock.sleep(until: deadline)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw CancellationError() }
-            guard let completion = first else {
-                throw RouterError(.deadlineExceeded, "the request's deadline passed during the call to \(lease.keyID)", keyID: lease.keyID)
-            }
-            return completion
+        guard let completion = try await clock.run(until: deadline, { try await operation(lease) }) else {
+            throw RouterError(.deadlineExceeded, "the request's deadline passed during the call to \(lease.keyID)", keyID: lease.keyID)
         }
+        return completion
     }
 
     private func recordFailover(_ failover: Failover, logger callLogger: Logger?) {

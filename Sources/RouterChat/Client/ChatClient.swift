@@ -257,23 +257,13 @@ public struct ChatClient: Sendable {
         lease: Lease, plan: Plan, deadline: Timestamp?, _ logger: Logger?, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation
     ) async throws {
         guard let deadline else { return try await streamOnce(lease: lease, plan: plan, logger, output) }
-        let clock = router.clock
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await streamOnce(lease: lease, plan: plan, logger, output)
-                return true
-            }
-            group.addTask {
-                try await clock.sleep(until: deadline)
-                return false
-            }
-            defer { group.cancelAll() }
-            guard let finished = try await group.next() else { throw CancellationError() }
-            if !finished {
-                group.cancelAll()
-                _ = try? await group.next()  // let the call release its lease first
-                throw RouterError(.deadlineExceeded, "the request's deadline passed during the stream from \(lease.keyID)", keyID: lease.keyID)
-            }
+        // On the deadline the call is cancelled and awaited: it releases its lease first.
+        let finished = try await router.clock.run(until: deadline) { () async throws -> Bool in
+            try await streamOnce(lease: lease, plan: plan, logger, output)
+            return true
+        }
+        guard finished != nil else {
+            throw RouterError(.deadlineExceeded, "the request's deadline passed during the stream from \(lease.keyID)", keyID: lease.keyID)
         }
     }
 
