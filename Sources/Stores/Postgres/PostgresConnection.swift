@@ -24,23 +24,9 @@ extension BlockingConnectionPool where Connection == PostgresConnection {
 ///
 /// `@unchecked Sendable` so it can be handed to that queue's work items; safe because each
 /// connection is used by one work item at a time (the pool hands it out exclusively).
-final class PostgresConnection: BlockingConnection, @unchecked Sendable {
-    /// A parameter value; everything travels in libpq's text format.
-    enum Value {
-        case integer(Int64)
-        case text(String)
-        case bytes(Data)
-        case null
-
-        var text: String? {
-            switch self {
-            case .integer(let number): String(number)
-            case .text(let text): text
-            case .bytes(let data): "\\x" + data.map { String(format: "%02x", $0) }.joined()
-            case .null: nil
-            }
-        }
-    }
+final class PostgresConnection: SQLConnection, @unchecked Sendable {
+    /// A parameter value; everything travels in libpq's text format (``SQLValue/postgresText``).
+    typealias Value = SQLValue
 
     private var handle: OpaquePointer?
     private let redactor: URLRedactor
@@ -81,7 +67,7 @@ final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     @discardableResult
     func query(_ sql: String, _ parameters: [Value] = []) throws(RouterError) -> [PostgresRow] {
         guard let handle else { throw RouterError(.storeFailure, "PostgreSQL connection is closed") }
-        let texts = parameters.map(\.text)
+        let texts = parameters.map(\.postgresText)
         // strdup'd C strings live until the call returns.
         let pointers: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
         defer { pointers.forEach { free($0) } }
@@ -172,5 +158,17 @@ struct PostgresRow: StoreRow {
             index = next
         }
         return data
+    }
+}
+
+extension SQLValue {
+    /// The value in libpq's text format (`nil` is SQL NULL; bytes as `bytea` hex).
+    var postgresText: String? {
+        switch self {
+        case .integer(let number): String(number)
+        case .text(let text): text
+        case .bytes(let data): "\\x" + data.map { String(format: "%02x", $0) }.joined()
+        case .null: nil
+        }
     }
 }

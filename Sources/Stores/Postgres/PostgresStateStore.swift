@@ -20,6 +20,8 @@ public final class PostgresStateStore: StateStore {
     public typealias Configuration = ServerStoreConfiguration
 
     private let pool: PostgresConnectionPool
+    /// The statements this store shares with the SQLite store.
+    private let ledger = SQLLedger(.postgres)
     private let logger: Logger
     /// The URL with its password masked, for logs and messages.
     public let redactedURL: String
@@ -129,11 +131,8 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func loadKeys() async throws -> [StoredKey] {
-        try await pool.run { connection throws(RouterError) in
-            try connection.query("SELECT id, settings, master_key_id, sealed_secret, state, version, updated_at FROM routersdk_keys ORDER BY id").map { row throws(RouterError) in
-                try row.storedKey(table: "routersdk_keys")
-            }
-        }
+        let ledger = self.ledger
+        return try await pool.run { connection throws(RouterError) in try ledger.loadKeys(connection) }
     }
 
     public func saveKey(_ key: StoredKey, expectedVersion: Int64?) async throws {
@@ -169,37 +168,24 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func deleteKey(_ id: KeyID) async throws {
-        try await pool.run { connection throws(RouterError) in
-            guard !(try connection.query("DELETE FROM routersdk_keys WHERE id = $1 RETURNING id", [.text(id.rawValue)])).isEmpty else {
-                throw RouterError(.unknownKey, "key '\(id)' is not in the store", keyID: id)
-            }
-        }
+        let ledger = self.ledger
+        try await pool.run { connection throws(RouterError) in try ledger.deleteKey(id, connection) }
     }
 
     public func loadBudgets() async throws -> [Budget] {
-        try await pool.run { connection throws(RouterError) in
-            try connection.query("SELECT id, definition FROM routersdk_budgets ORDER BY id").map { row throws(RouterError) in
-                let record = "budget '\(row.firstCell)' in routersdk_budgets"
-                return try StoreRecordCoding.decode(Budget.self, from: try row.text(1, record), record: record)
-            }
-        }
+        let ledger = self.ledger
+        return try await pool.run { connection throws(RouterError) in try ledger.loadBudgets(connection) }
     }
 
     public func saveBudget(_ budget: Budget) async throws {
         let definition = try StoreRecordCoding.encode(budget)
-        try await pool.run { connection throws(RouterError) in
-            try connection.query(
-                "INSERT INTO routersdk_budgets (id, definition) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition",
-                [.text(budget.id.rawValue), .text(definition)])
-        }
+        let ledger = self.ledger
+        try await pool.run { connection throws(RouterError) in try ledger.saveBudget(budget, definition: definition, connection) }
     }
 
     public func deleteBudget(_ id: BudgetID) async throws {
-        try await pool.run { connection throws(RouterError) in
-            guard !(try connection.query("DELETE FROM routersdk_budgets WHERE id = $1 RETURNING id", [.text(id.rawValue)])).isEmpty else {
-                throw RouterError(.unknownBudget, "budget '\(id)' is not in the store", budgetID: id)
-            }
-        }
+        let ledger = self.ledger
+        try await pool.run { connection throws(RouterError) in try ledger.deleteBudget(id, connection) }
     }
 
     public func append(_ batch: StoreBatch) async throws {
@@ -207,21 +193,10 @@ public final class PostgresStateStore: StateStore {
         let transitions = try batch.transitions.map { transition throws(RouterError) in (transition, try StoreRecordCoding.encode(transition)) }
         let decisions = try batch.decisions.map { sample throws(RouterError) in (sample, try StoreRecordCoding.encode(sample)) }
         let usageRows = try StoreRecordCoding.encode(try batch.usage.enumerated().map { offset, event throws(RouterError) in try UsageRow(order: offset, event: event) })
+        let ledger = self.ledger
         try await pool.run { connection throws(RouterError) in
             try connection.transaction { () throws(RouterError) in
-                if let id = batch.id {
-                    // Records the writer's sequence, or returns no row if this batch (or a later
-                    // one of the same writer) was already applied: then nothing is written twice.
-                    let recorded = try connection.query(
-                        """
-                        INSERT INTO routersdk_writer_batches (writer, sequence) VALUES ($1, $2)
-                        ON CONFLICT (writer) DO UPDATE SET sequence = EXCLUDED.sequence
-                        WHERE routersdk_writer_batches.sequence < EXCLUDED.sequence
-                        RETURNING sequence
-                        """,
-                        [.text(id.writer), .integer(id.sequence)])
-                    if recorded.isEmpty { return }
-                }
+                if let id = batch.id, try !ledger.recordBatch(id, connection) { return }
                 if !batch.usage.isEmpty {
                     // One statement for the whole batch: the events arrive as one JSON parameter,
                     // are inserted in order, and their tags fan out into routersdk_usage_tags.
@@ -242,39 +217,14 @@ public final class PostgresStateStore: StateStore {
                         """,
                         [.text(usageRows)])
                 }
-                for (transition, record) in transitions {
-                    try connection.query(
-                        "INSERT INTO routersdk_transitions (key_id, record, at) VALUES ($1, $2, $3)",
-                        [.text(transition.keyID.rawValue), .text(record), .integer(transition.at.nanosecondsSinceEpoch)])
-                }
-                for (sample, record) in decisions {
-                    try connection.query(
-                        "INSERT INTO routersdk_decision_samples (record, at) VALUES ($1, $2)", [.text(record), .integer(sample.at.nanosecondsSinceEpoch)])
-                }
-                for delta in batch.spend {
-                    try connection.query(
-                        """
-                        INSERT INTO routersdk_budget_spend (budget_id, period_start, spent) VALUES ($1, $2, $3)
-                        ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = routersdk_budget_spend.spent + EXCLUDED.spent
-                        """,
-                        [.text(delta.budgetID.rawValue), .integer(delta.periodStart.nanosecondsSinceEpoch), .integer(delta.amount.nanodollars)])
-                }
+                try ledger.insert(transitions: transitions, decisions: decisions, spend: batch.spend, connection)
             }
         }
     }
 
     public func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition] {
-        try await pool.run { connection throws(RouterError) in
-            let rows = if let keyID {
-                try connection.query("SELECT seq, record FROM routersdk_transitions WHERE key_id = $1 ORDER BY seq DESC LIMIT $2", [.text(keyID.rawValue), .integer(Int64(max(0, limit)))])
-            } else {
-                try connection.query("SELECT seq, record FROM routersdk_transitions ORDER BY seq DESC LIMIT $1", [.integer(Int64(max(0, limit)))])
-            }
-            return try rows.map { row throws(RouterError) in
-                let record = "transition #\(row.firstCell)"
-                return try StoreRecordCoding.decode(KeyTransition.self, from: try row.text(1, record), record: record)
-            }
-        }
+        let ledger = self.ledger
+        return try await pool.run { connection throws(RouterError) in try ledger.transitions(of: keyID, limit: limit, connection) }
     }
 
     public func pruneLedger(before cutoff: Timestamp) async throws -> Int {
@@ -291,68 +241,33 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func ledgerSize() async throws -> Int {
-        try await pool.run { connection throws(RouterError) in
-            Int(try connection.query("SELECT COUNT(*) FROM routersdk_usage_events").first?.integer(0, "usage count") ?? 0)
-        }
+        let ledger = self.ledger
+        return try await pool.run { connection throws(RouterError) in try ledger.ledgerSize(connection) }
     }
 
     public func latestTransitions() async throws -> [KeyID: KeyTransition] {
-        try await pool.run { connection throws(RouterError) in
-            var result: [KeyID: KeyTransition] = [:]
-            for row in try connection.query("SELECT DISTINCT ON (key_id) seq, record FROM routersdk_transitions ORDER BY key_id, seq DESC") {
-                let record = "transition #\(row.firstCell)"
-                let transition = try StoreRecordCoding.decode(KeyTransition.self, from: try row.text(1, record), record: record)
-                result[transition.keyID] = transition
-            }
-            return result
-        }
+        let ledger = self.ledger
+        return try await pool.run { connection throws(RouterError) in try ledger.latestTransitions(connection) }
     }
 
     public func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent] {
-        try await pool.run { connection throws(RouterError) in
-            let rows = try connection.query(
-                """
-                SELECT seq, lease_id, key_id, provider, model, input_tokens, output_tokens, cost, latency_ns, outcome, failure, tags, at
-                FROM routersdk_usage_events WHERE at >= $1 AND at < $2 ORDER BY seq LIMIT $3
-                """,
-                [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch), .integer(Int64(max(0, limit)))])
-            return try rows.map { row throws(RouterError) in try row.usageEvent() }
-        }
+        let ledger = self.ledger
+        return try await pool.run { connection throws(RouterError) in try ledger.usageEvents(from: from, to: to, limit: limit, connection) }
     }
 
     public func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: Money] {
-        let sql = switch grouping {
-        case .total: "SELECT 'total', SUM(cost)::BIGINT FROM routersdk_usage_events WHERE at >= $1 AND at < $2 HAVING COUNT(*) > 0"
-        case .key: "SELECT key_id, SUM(cost)::BIGINT FROM routersdk_usage_events WHERE at >= $1 AND at < $2 GROUP BY key_id"
-        case .provider: "SELECT provider, SUM(cost)::BIGINT FROM routersdk_usage_events WHERE at >= $1 AND at < $2 GROUP BY provider"
-        case .model: "SELECT provider || '/' || model, SUM(cost)::BIGINT FROM routersdk_usage_events WHERE at >= $1 AND at < $2 GROUP BY provider, model"
-        case .tag: "SELECT tag, SUM(cost)::BIGINT FROM routersdk_usage_tags WHERE at >= $1 AND at < $2 GROUP BY tag"
-        }
-        return try await pool.run { connection throws(RouterError) in
-            var result: [String: Money] = [:]
-            for row in try connection.query(sql, [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch)]) {
-                result[try row.text(0, "spend group")] = Money(nanodollars: try row.integer(1, "spend group"))
-            }
-            return result
-        }
+        let ledger = self.ledger
+        return try await pool.run { connection throws(RouterError) in try ledger.spend(from: from, to: to, groupedBy: grouping, connection) }
     }
 
     public func decisionSamples(limit: Int) async throws -> [DecisionSample] {
-        try await pool.run { connection throws(RouterError) in
-            try connection.query("SELECT seq, record FROM routersdk_decision_samples ORDER BY seq DESC LIMIT $1", [.integer(Int64(max(0, limit)))]).map { row throws(RouterError) in
-                let record = "decision sample #\(row.firstCell)"
-                return try StoreRecordCoding.decode(DecisionSample.self, from: try row.text(1, record), record: record)
-            }
-        }
+        let ledger = self.ledger
+        return try await pool.run { connection throws(RouterError) in try ledger.decisionSamples(limit: limit, connection) }
     }
 
     public func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money {
-        try await pool.run { connection throws(RouterError) in
-            let row = try connection.query(
-                "SELECT spent FROM routersdk_budget_spend WHERE budget_id = $1 AND period_start = $2",
-                [.text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch)]).first
-            return Money(nanodollars: try row?.integer(0, "spend of budget '\(budget)'") ?? 0)
-        }
+        let ledger = self.ledger
+        return try await pool.run { connection throws(RouterError) in try ledger.spend(of: budget, periodStart: periodStart, connection) }
     }
 
     public func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {

@@ -9,14 +9,9 @@ internal import StoreSupport
 ///
 /// `@unchecked Sendable` so it can be handed to that queue's work items; safe because every use
 /// happens inside work items of one serial queue (and, in tests, on one task at a time).
-final class SQLiteConnection: BlockingConnection, @unchecked Sendable {
-    /// A value to bind to a statement parameter.
-    enum Value {
-        case integer(Int64)
-        case text(String)
-        case blob(Data)
-        case null
-    }
+final class SQLiteConnection: SQLConnection, @unchecked Sendable {
+    /// A value bound to a statement parameter, or read from a column.
+    typealias Value = SQLValue
 
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
@@ -76,7 +71,7 @@ final class SQLiteConnection: BlockingConnection, @unchecked Sendable {
             switch value {
             case .integer(let number): status = sqlite3_bind_int64(statement, index, number)
             case .text(let text): status = csqlite_bind_text(statement, index, text, -1)
-            case .blob(let data): status = data.withUnsafeBytes { csqlite_bind_blob(statement, index, $0.baseAddress, Int32($0.count)) }
+            case .bytes(let data): status = data.withUnsafeBytes { csqlite_bind_blob(statement, index, $0.baseAddress, Int32($0.count)) }
             case .null: status = sqlite3_bind_null(statement, index)
             }
             try check(status)
@@ -134,7 +129,7 @@ final class SQLiteConnection: BlockingConnection, @unchecked Sendable {
                 case SQLITE_BLOB:
                     let count = Int(sqlite3_column_bytes(statement, column))
                     let bytes = sqlite3_column_blob(statement, column)
-                    values.append(.blob(bytes.map { Data(bytes: $0, count: count) } ?? Data()))
+                    values.append(.bytes(bytes.map { Data(bytes: $0, count: count) } ?? Data()))
                 case SQLITE_FLOAT: values.append(.integer(Int64(sqlite3_column_double(statement, column))))
                 default: values.append(.null)
                 }
@@ -171,7 +166,7 @@ final class SQLiteConnection: BlockingConnection, @unchecked Sendable {
 
         /// The blob in `column`, or a typed error naming `record`.
         func bytes(_ column: Int, _ record: @autoclosure () -> String) throws(RouterError) -> Data {
-            guard column < values.count, case .blob(let value) = values[column] else {
+            guard column < values.count, case .bytes(let value) = values[column] else {
                 throw RouterError(.corruptRecord, "\(record()) is corrupted: column \(column) is not a blob")
             }
             return value

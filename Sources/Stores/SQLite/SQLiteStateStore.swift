@@ -20,6 +20,8 @@ public final class SQLiteStateStore: StateStore {
     /// One connection on its own serial queue: SQLite allows one writer, and a second
     /// connection would only wait for the file lock.
     private let pool: BlockingConnectionPool<SQLiteConnection>
+    /// The statements this store shares with the PostgreSQL store.
+    private let ledger = SQLLedger(.sqlite)
     private let logger: Logger
 
     /// The database path.
@@ -116,11 +118,8 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func loadKeys() async throws -> [StoredKey] {
-        try await withConnection { connection throws(RouterError) in
-            try connection.query("SELECT id, settings, master_key_id, sealed_secret, state, version, updated_at FROM keys ORDER BY id").map { row throws(RouterError) in
-                try row.storedKey(table: "table keys")
-            }
-        }
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.loadKeys(connection) }
     }
 
     public func saveKey(_ key: StoredKey, expectedVersion: Int64?) async throws {
@@ -131,7 +130,7 @@ public final class SQLiteStateStore: StateStore {
                 let current = try connection.query("SELECT version FROM keys WHERE id = ?", [.text(key.id.rawValue)]).first
                 let values: [SQLiteConnection.Value] = [
                     .text(key.settings.provider.rawValue), .text(settings), .text(key.sealedSecret.masterKeyID),
-                    .blob(key.sealedSecret.combined), .text(state), .integer(key.version),
+                    .bytes(key.sealedSecret.combined), .text(state), .integer(key.version),
                     .integer(key.updatedAt.nanosecondsSinceEpoch), .text(key.id.rawValue),
                 ]
                 switch (current, expectedVersion) {
@@ -157,35 +156,24 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func deleteKey(_ id: KeyID) async throws {
-        try await withConnection { connection throws(RouterError) in
-            let deleted = try connection.query("DELETE FROM keys WHERE id = ? RETURNING id", [.text(id.rawValue)])
-            guard !deleted.isEmpty else { throw RouterError(.unknownKey, "key '\(id)' is not in the store", keyID: id) }
-        }
+        let ledger = self.ledger
+        try await withConnection { connection throws(RouterError) in try ledger.deleteKey(id, connection) }
     }
 
     public func loadBudgets() async throws -> [Budget] {
-        try await withConnection { connection throws(RouterError) in
-            try connection.query("SELECT id, definition FROM budgets ORDER BY id").map { row throws(RouterError) in
-                let record = "budget '\((try? row.text(0, "")) ?? "?")' in table budgets"
-                return try StoreRecordCoding.decode(Budget.self, from: try row.text(1, record), record: record)
-            }
-        }
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.loadBudgets(connection) }
     }
 
     public func saveBudget(_ budget: Budget) async throws {
         let definition = try StoreRecordCoding.encode(budget)
-        try await withConnection { connection throws(RouterError) in
-            try connection.query(
-                "INSERT INTO budgets (id, definition) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET definition = excluded.definition",
-                [.text(budget.id.rawValue), .text(definition)])
-        }
+        let ledger = self.ledger
+        try await withConnection { connection throws(RouterError) in try ledger.saveBudget(budget, definition: definition, connection) }
     }
 
     public func deleteBudget(_ id: BudgetID) async throws {
-        try await withConnection { connection throws(RouterError) in
-            let deleted = try connection.query("DELETE FROM budgets WHERE id = ? RETURNING id", [.text(id.rawValue)])
-            guard !deleted.isEmpty else { throw RouterError(.unknownBudget, "budget '\(id)' is not in the store", budgetID: id) }
-        }
+        let ledger = self.ledger
+        try await withConnection { connection throws(RouterError) in try ledger.deleteBudget(id, connection) }
     }
 
     public func append(_ batch: StoreBatch) async throws {
@@ -194,20 +182,10 @@ public final class SQLiteStateStore: StateStore {
         let transitions = try batch.transitions.map { transition throws(RouterError) in (transition, try StoreRecordCoding.encode(transition)) }
         let decisions = try batch.decisions.map { sample throws(RouterError) in (sample, try StoreRecordCoding.encode(sample)) }
         let usage = try batch.usage.map { event throws(RouterError) in (event, try StoreRecordCoding.encode(event.tags)) }
+        let ledger = self.ledger
         try await withConnection { connection throws(RouterError) in
             try connection.transaction { () throws(RouterError) in
-                if let id = batch.id {
-                    // Records the writer's sequence, or returns no row if this batch (or a later
-                    // one of the same writer) was already applied: then nothing is written twice.
-                    let recorded = try connection.query(
-                        """
-                        INSERT INTO writer_batches (writer, sequence) VALUES (?, ?)
-                        ON CONFLICT (writer) DO UPDATE SET sequence = excluded.sequence WHERE writer_batches.sequence < excluded.sequence
-                        RETURNING sequence
-                        """,
-                        [.text(id.writer), .integer(id.sequence)])
-                    if recorded.isEmpty { return }
-                }
+                if let id = batch.id, try !ledger.recordBatch(id, connection) { return }
                 for (event, tags) in usage {
                     let seq = try connection.query(
                         """
@@ -227,39 +205,14 @@ public final class SQLiteStateStore: StateStore {
                             [.integer(seq), .text(tag), .integer(event.cost.nanodollars), .integer(event.at.nanosecondsSinceEpoch)])
                     }
                 }
-                for (transition, record) in transitions {
-                    try connection.query(
-                        "INSERT INTO transitions (key_id, record, at) VALUES (?, ?, ?)",
-                        [.text(transition.keyID.rawValue), .text(record), .integer(transition.at.nanosecondsSinceEpoch)])
-                }
-                for (sample, record) in decisions {
-                    try connection.query(
-                        "INSERT INTO decision_samples (record, at) VALUES (?, ?)", [.text(record), .integer(sample.at.nanosecondsSinceEpoch)])
-                }
-                for delta in batch.spend {
-                    try connection.query(
-                        """
-                        INSERT INTO budget_spend (budget_id, period_start, spent) VALUES (?, ?, ?)
-                        ON CONFLICT (budget_id, period_start) DO UPDATE SET spent = spent + excluded.spent
-                        """,
-                        [.text(delta.budgetID.rawValue), .integer(delta.periodStart.nanosecondsSinceEpoch), .integer(delta.amount.nanodollars)])
-                }
+                try ledger.insert(transitions: transitions, decisions: decisions, spend: batch.spend, connection)
             }
         }
     }
 
     public func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition] {
-        try await withConnection { connection throws(RouterError) in
-            let rows = if let keyID {
-                try connection.query("SELECT seq, record FROM transitions WHERE key_id = ? ORDER BY seq DESC LIMIT ?", [.text(keyID.rawValue), .integer(Int64(max(0, limit)))])
-            } else {
-                try connection.query("SELECT seq, record FROM transitions ORDER BY seq DESC LIMIT ?", [.integer(Int64(max(0, limit)))])
-            }
-            return try rows.map { row throws(RouterError) in
-                let record = "transition #\((try? row.integer(0, "")) ?? 0)"
-                return try StoreRecordCoding.decode(KeyTransition.self, from: try row.text(1, record), record: record)
-            }
-        }
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.transitions(of: keyID, limit: limit, connection) }
     }
 
     public func pruneLedger(before cutoff: Timestamp) async throws -> Int {
@@ -277,73 +230,33 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func ledgerSize() async throws -> Int {
-        try await withConnection { connection throws(RouterError) in
-            Int(try connection.query("SELECT COUNT(*) FROM usage_events").first?.integer(0, "usage count") ?? 0)
-        }
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.ledgerSize(connection) }
     }
 
     public func latestTransitions() async throws -> [KeyID: KeyTransition] {
-        try await withConnection { connection throws(RouterError) in
-            let rows = try connection.query(
-                """
-                SELECT t.seq, t.record FROM transitions t
-                JOIN (SELECT key_id, MAX(seq) AS seq FROM transitions GROUP BY key_id) newest ON t.seq = newest.seq
-                """)
-            var result: [KeyID: KeyTransition] = [:]
-            for row in rows {
-                let record = "transition #\((try? row.integer(0, "")) ?? 0)"
-                let transition = try StoreRecordCoding.decode(KeyTransition.self, from: try row.text(1, record), record: record)
-                result[transition.keyID] = transition
-            }
-            return result
-        }
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.latestTransitions(connection) }
     }
 
     public func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent] {
-        try await withConnection { connection throws(RouterError) in
-            let rows = try connection.query(
-                """
-                SELECT seq, lease_id, key_id, provider, model, input_tokens, output_tokens, cost, latency_ns, outcome, failure, tags, at
-                FROM usage_events WHERE at >= ? AND at < ? ORDER BY seq LIMIT ?
-                """,
-                [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch), .integer(Int64(max(0, limit)))])
-            return try rows.map { row throws(RouterError) in try row.usageEvent() }
-        }
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.usageEvents(from: from, to: to, limit: limit, connection) }
     }
 
     public func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: Money] {
-        let sql = switch grouping {
-        case .total: "SELECT 'total', SUM(cost) FROM usage_events WHERE at >= ? AND at < ? HAVING COUNT(*) > 0"
-        case .key: "SELECT key_id, SUM(cost) FROM usage_events WHERE at >= ? AND at < ? GROUP BY key_id"
-        case .provider: "SELECT provider, SUM(cost) FROM usage_events WHERE at >= ? AND at < ? GROUP BY provider"
-        case .model: "SELECT provider || '/' || model, SUM(cost) FROM usage_events WHERE at >= ? AND at < ? GROUP BY provider, model"
-        case .tag: "SELECT tag, SUM(cost) FROM usage_tags WHERE at >= ? AND at < ? GROUP BY tag"
-        }
-        return try await withConnection { connection throws(RouterError) in
-            var result: [String: Money] = [:]
-            for row in try connection.query(sql, [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch)]) {
-                result[try row.text(0, "spend group")] = Money(nanodollars: try row.integer(1, "spend group"))
-            }
-            return result
-        }
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.spend(from: from, to: to, groupedBy: grouping, connection) }
     }
 
     public func decisionSamples(limit: Int) async throws -> [DecisionSample] {
-        try await withConnection { connection throws(RouterError) in
-            try connection.query("SELECT seq, record FROM decision_samples ORDER BY seq DESC LIMIT ?", [.integer(Int64(max(0, limit)))]).map { row throws(RouterError) in
-                let record = "decision sample #\((try? row.integer(0, "")) ?? 0)"
-                return try StoreRecordCoding.decode(DecisionSample.self, from: try row.text(1, record), record: record)
-            }
-        }
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.decisionSamples(limit: limit, connection) }
     }
 
     public func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money {
-        try await withConnection { connection throws(RouterError) in
-            let row = try connection.query(
-                "SELECT spent FROM budget_spend WHERE budget_id = ? AND period_start = ?",
-                [.text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch)]).first
-            return Money(nanodollars: try row?.integer(0, "spend of budget '\(budget)'") ?? 0)
-        }
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.spend(of: budget, periodStart: periodStart, connection) }
     }
 
     public func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {
