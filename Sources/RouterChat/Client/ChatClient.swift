@@ -103,20 +103,16 @@ public struct ChatClient: Sendable {
     private func chatOverChain(_ request: ChatRequest, _ logger: Logger?) async throws -> ChatResponse {
         var plan = try await Plan(request, configuration: configuration, router: router)
         let attempts = Counter()
-        var lastError: (any Error)?
-        for model in plan.chain {
-            guard plan.allows(model) else { continue }
-            let client = self
-            let current = plan
-            let route = plan.routeRequest(for: model)
-            do {
+        let client = self
+        do {
+            return try await plan.overChain { plan, _, route in
                 let result = try await router.executeSettled(
                     route, options: ExecuteOptions(maxAttempts: configuration.maxAttemptsPerModel, waitForCooldown: configuration.waitForCooldown),
                     logger: logger
                 ) { lease in
                     attempts.increment()
                     do {
-                        return try await client.call(lease: lease, plan: current)
+                        return try await client.call(lease: lease, plan: plan)
                     } catch let error as ProviderError {
                         attempts.record(error)
                         throw error
@@ -126,15 +122,12 @@ public struct ChatClient: Sendable {
                 return ChatResponse(
                     text: reply.text, toolCalls: reply.toolCalls, finishReason: reply.finishReason, usage: reply.usage,
                     cost: result.event.cost, model: result.event.model, keyID: result.event.keyID, attempts: attempts.value)
-            } catch {
-                guard plan.shouldFallBack(after: error, from: model) else { throw error }
-                lastError = error
             }
+        } catch let error as RouterError where error.code == .attemptsExhausted {
+            // When keys ran out after provider failures, the last provider error says more than
+            // "attempts exhausted".
+            throw attempts.lastError ?? error
         }
-        // When keys ran out after provider failures, the last provider error says more than
-        // "attempts exhausted".
-        if let error = lastError as? RouterError, error.code == .attemptsExhausted, let last = attempts.lastError { throw last }
-        throw lastError ?? RouterError(.noEligibleKey, "no model of the fallback chain can take the request")
     }
 
     /// One call with one lease: the operation `execute` runs.
@@ -211,43 +204,37 @@ public struct ChatClient: Sendable {
 
     private func runStream(_ request: ChatRequest, _ logger: Logger?, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws {
         var plan = try await Plan(request, configuration: configuration, router: router)
-        var lastError: (any Error)?
-        for model in plan.chain {
-            guard plan.allows(model) else { continue }
-            var route = plan.routeRequest(for: model)
+        // Not `execute`'s attempt loop: a stream fails over only before its first content, and
+        // settles itself (charging what it used when cancelled or cut off by the deadline).
+        try await plan.overChain { plan, model, route in
+            var route = route
             var attempt = 0
-            var lastFailure: ProviderFailure?
+            var lastFailure: ProviderError?
             while attempt < configuration.maxAttemptsPerModel {
                 try Task.checkCancellation()
                 if let deadline = request.deadline, router.clock.now() >= deadline {
-                    throw RouterError(.deadlineExceeded, "the request's deadline passed after \(attempt) attempt(s) on \(model)", lastFailure: lastFailure)
+                    throw RouterError(.deadlineExceeded, "the request's deadline passed after \(attempt) attempt(s) on \(model)", lastFailure: lastFailure?.failure)
                 }
                 let lease: Lease
                 do {
                     lease = try await router.lease(for: route, logger: logger)
                 } catch {
                     // No other key after provider failures: the last provider error says more
-                    // (as `chat` reports it); any other routing error is what the caller gets.
-                    if lastFailure == nil || error.code != .noEligibleKey { lastError = error }
-                    break
+                    // (as `chat` reports it).
+                    if let lastFailure, (error as? RouterError)?.code == .noEligibleKey { throw lastFailure }
+                    throw error
                 }
                 attempt += 1
                 do {
                     try await router.traceAttempt(attempt, lease: lease) { try await streamOnce(lease: lease, plan: plan, deadline: request.deadline, logger, output) }
                     return
                 } catch let error as ProviderError where error.failure.isRetryable && !error.streamStarted {
-                    lastFailure = error.failure
-                    lastError = error
+                    lastFailure = error
                     route.excludedKeys.insert(lease.keyID)
-                } catch {
-                    guard plan.shouldFallBack(after: error, from: model) else { throw error }
-                    lastError = error
-                    break
                 }
             }
-            if let error = lastError, !plan.shouldFallBack(after: error, from: model) { throw error }
+            throw lastFailure ?? RouterError(.noEligibleKey, "no attempt was made on \(model)")
         }
-        throw lastError ?? RouterError(.noEligibleKey, "no model of the fallback chain can take the request")
     }
 
     /// Streams one call, racing it against the deadline on the router's clock: when the deadline

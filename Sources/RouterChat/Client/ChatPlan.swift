@@ -86,6 +86,22 @@ struct Plan: Sendable {
     }
 
     /// Whether the chain moves on after `error` from `model`, noting what it rules out.
+    /// Walks the fallback chain — the one loop `chat` and `stream` share: runs `attempt` on each
+    /// model the request still fits, moving to the next when the error calls for a fallback
+    /// (``shouldFallBack(after:from:)``), and throws the last error when the chain runs out.
+    mutating func overChain<T>(_ attempt: (Plan, String, RouteRequest) async throws -> T) async throws -> T {
+        var lastError: (any Error)?
+        for model in chain where allows(model) {
+            do {
+                return try await attempt(self, model, routeRequest(for: model))
+            } catch {
+                guard shouldFallBack(after: error, from: model) else { throw error }
+                lastError = error
+            }
+        }
+        throw lastError ?? RouterError(.noEligibleKey, "no model of the fallback chain can take the request")
+    }
+
     mutating func shouldFallBack(after error: any Error, from model: String) -> Bool {
         if let error = error as? ProviderError {
             if error.kind == .contextTooLong {
