@@ -1,8 +1,9 @@
-internal import Instrumentation
-internal import Tracing
 internal import CoreMetrics
+internal import Instrumentation
 public import Logging
-/// How ``LLMRouter/execute(_:options:operation:)`` retries.
+internal import Tracing
+
+/// How ``LLMRouter/execute(_:options:logger:operation:)`` retries.
 public struct ExecuteOptions: Sendable, Hashable {
     /// The most keys tried for one request (≥ 1).
     public var maxAttempts: Int
@@ -64,7 +65,7 @@ extension LLMRouter {
         try await executeSettled(request, options: options, logger: logger, operation: operation).output
     }
 
-    /// ``execute(_:options:operation:)`` that also returns the settled usage event and the
+    /// ``execute(_:options:logger:operation:)`` that also returns the settled usage event and the
     /// number of attempts made.
     package nonisolated func executeSettled<Output: Sendable>(
         _ request: RouteRequest,
@@ -183,9 +184,9 @@ extension LLMRouter {
     ///   `timeout` for `deadlineExceeded`, otherwise `rejected`), charging any
     ///   ``PartialUsageCarrying`` usage, and the error is rethrown unchanged.
     ///
-    /// One attempt, no failover: use ``execute(_:options:operation:)`` for that.
+    /// One attempt, no failover: use ``execute(_:options:logger:operation:)`` for that.
     ///
-    /// - Throws: routing errors from ``route(_:)``, `body`'s own errors, or `invalidArgument`
+    /// - Throws: routing errors from ``route(_:logger:)``, `body`'s own errors, or `invalidArgument`
     ///   from the settle when the usage is impossible (the lease is consumed all the same).
     public nonisolated(nonsending) func withLease<Output>(
         _ request: RouteRequest,

@@ -124,18 +124,18 @@ public actor LLMRouter {
 
     /// Chooses a key for `request` and reserves its worst-case cost and limits.
     ///
-    /// - Returns: A ``Lease``; settle it with ``settle(_:usage:)`` or release it with
-    ///   ``release(_:failure:usage:)`` exactly once.
-    /// - Throws: ``RouterError`` — `noEligibleKey` (with an ``IneligibilityReport``),
-    ///   `budgetExceeded`, `unknownModel`, `invalidArgument`, `shutDown`.
-    ///
     /// `logger`, if given, gets this call's log lines (with its metadata, such as a request id)
     /// instead of the router's logger: the decision at `trace`, a refusal at `debug`.
+    ///
+    /// - Returns: A ``Lease``; settle it with ``settle(_:usage:logger:)`` or release it with
+    ///   ``release(_:failure:usage:logger:)`` exactly once.
+    /// - Throws: ``RouterError`` — `noEligibleKey` (with an ``IneligibilityReport``),
+    ///   `budgetExceeded`, `unknownModel`, `invalidArgument`, `shutDown`.
     public func route(_ request: RouteRequest, logger: Logger? = nil) throws -> Lease {
         try lease(for: request, logger: logger)
     }
 
-    /// ``route(_:)`` with its error type spelled out, for `execute` and `ChatClient`.
+    /// ``route(_:logger:)`` with its error type spelled out, for `execute` and `ChatClient`.
     package func lease(for request: RouteRequest, logger callLogger: Logger? = nil) throws(RouterError) -> Lease {
         guard let tracing else { return try decide(request, callLogger) }
         let span = tracing.start("routersdk.route")
@@ -162,9 +162,11 @@ public actor LLMRouter {
             metrics.decisions.increment()
             metrics.decisionDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
             if !engine.effects.isEmpty { deferEffects() }
-            let log = callLogger ?? logger
-            if log.logLevel <= .trace {
-                log.trace("routed", metadata: ["lease": "\(lease.id)", "key": "\(lease.keyID)", "model": "\(lease.model)"])
+            // No Logger copy on the hot path: the router's own is read in place.
+            if let callLogger {
+                if callLogger.logLevel <= .trace { logRouted(lease, to: callLogger) }
+            } else if logger.logLevel <= .trace {
+                logRouted(lease, to: logger)
             }
             return lease
         } catch {
@@ -175,6 +177,10 @@ public actor LLMRouter {
             }
             throw error
         }
+    }
+
+    private func logRouted(_ lease: Lease, to logger: Logger) {
+        logger.trace("routed", metadata: ["lease": "\(lease.id)", "key": "\(lease.keyID)", "model": "\(lease.model)"])
     }
 
     /// Charges the lease's real cost, returns the rest of its reservation and records success.
@@ -188,12 +194,12 @@ public actor LLMRouter {
     /// The lease is consumed even when this throws `invalidArgument`: usage that is negative or
     /// above ``Usage/maximumTokens`` is refused and the lease settled at its reserved cost.
     ///
+    /// `logger`, if given, gets a `debug` line with the cost and tokens charged.
+    ///
     /// - Returns: The ``UsageEvent`` written to the ledger.
     /// - Throws: `leaseNotActive` if the lease was already settled or released; `invalidArgument`
     ///   for impossible token counts.
     @discardableResult
-    ///
-    /// `logger`, if given, gets a `debug` line with the cost and tokens charged.
     public func settle(_ lease: Lease, usage: Usage, logger callLogger: Logger? = nil) async throws -> UsageEvent {
         let span = tracing?.start("routersdk.settle")
         defer { span?.end() }
@@ -227,9 +233,9 @@ public actor LLMRouter {
     /// exhausts it, an auth failure makes it invalid, server errors and timeouts count toward
     /// its circuit breaker. `usage`, if given, is charged (tokens a failed stream consumed).
     ///
-    /// - Throws: `leaseNotActive` if the lease was already settled or released.
-    ///
     /// `logger`, if given, gets a `debug` line with the failure and the cost charged.
+    ///
+    /// - Throws: `leaseNotActive` if the lease was already settled or released.
     @discardableResult
     public func release(_ lease: Lease, failure: ProviderFailure, usage: Usage? = nil, logger callLogger: Logger? = nil) async throws -> UsageEvent {
         let span = tracing?.start("routersdk.release")

@@ -1,5 +1,5 @@
-public import RouterSDK
 public import Logging
+public import RouterSDK
 
 /// Sends chat requests to the providers through a ``LLMRouter``'s pool of keys: routes, encodes
 /// the request in the provider's wire format, calls it over a ``Transport``, decodes the answer,
@@ -86,7 +86,7 @@ public struct ChatClient: Sendable {
         }
     }
 
-    /// The one error type ``chat(_:)`` and ``stream(_:)`` throw, whatever failed underneath.
+    /// The one error type ``chat(_:logger:)`` and ``stream(_:logger:)`` throw, whatever failed underneath.
     static func routerError(_ error: any Error) -> RouterError {
         switch error {
         case let error as RouterError:
@@ -187,7 +187,7 @@ public struct ChatClient: Sendable {
     /// iteration early (or cancelling the consuming task) cancels the HTTP request and releases
     /// the lease, charging the tokens used so far.
     ///
-    /// The stream throws ``RouterError`` only, as ``chat(_:)`` does.
+    /// The stream throws ``RouterError`` only, as ``chat(_:logger:)`` does.
     public func stream(_ request: ChatRequest, logger: Logger? = nil) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<ChatStreamEvent, any Error>.makeStream()
         let task = Task {

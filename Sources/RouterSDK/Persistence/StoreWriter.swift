@@ -1,6 +1,6 @@
-internal import Tracing
 internal import CoreMetrics
 internal import Logging
+internal import Tracing
 
 /// The bounded, batched writer between the router's hot path and its ``StateStore``.
 ///

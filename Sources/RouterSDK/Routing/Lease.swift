@@ -1,7 +1,7 @@
 /// What a routing decision hands the caller: the key to use and the reservations held for it.
 ///
-/// Settle it exactly once with ``LLMRouter/settle(_:usage:)`` or release it with
-/// ``LLMRouter/release(_:failure:usage:)``; a second settle or release throws
+/// Settle it exactly once with ``LLMRouter/settle(_:usage:logger:)`` or release it with
+/// ``LLMRouter/release(_:failure:usage:logger:)``; a second settle or release throws
 /// ``RouterError/Code/leaseNotActive``. Printing a lease never shows the secret.
 public struct Lease: Sendable, Hashable, CustomStringConvertible {
     /// Unique per router.

@@ -1,6 +1,6 @@
 /// A provider call that failed, classified from its status, headers and body.
 ///
-/// ``LLMRouter/execute(_:options:operation:)`` understands it (through
+/// ``LLMRouter/execute(_:options:logger:operation:)`` understands it (through
 /// ``ProviderFailureConvertible``): its ``failure`` drives the key's transition and whether
 /// another key is tried; `ChatClient` also uses ``triggersFallback`` to move down a fallback
 /// chain.
@@ -121,7 +121,7 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible,
     }
 }
 
-/// An error that says what it means for the key that was used; ``LLMRouter/execute(_:options:operation:)``
+/// An error that says what it means for the key that was used; ``LLMRouter/execute(_:options:logger:operation:)``
 /// applies ``providerFailure`` to the key, fails over when it is retryable and otherwise rethrows
 /// the error itself (so callers keep its details).
 public protocol ProviderFailureConvertible: Error {

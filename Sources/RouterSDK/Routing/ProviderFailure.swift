@@ -1,4 +1,4 @@
-/// How a provider call failed, as reported to ``LLMRouter/release(_:failure:usage:)`` or thrown by
+/// How a provider call failed, as reported to ``LLMRouter/release(_:failure:usage:logger:)`` or thrown by
 /// an `execute` operation. Each kind has a defined effect on the key.
 ///
 /// Extensible: a struct with a ``Kind`` code (like ``RouterError``) rather than an enum, so a

@@ -15,7 +15,7 @@ public struct RouterConfiguration: Sendable {
 
     /// How usage events, transitions and decision samples reach the store.
     public struct Persistence: Sendable, Hashable {
-        /// What a returned ``LLMRouter/settle(_:usage:)`` (or `release`) means for its record.
+        /// What a returned ``LLMRouter/settle(_:usage:logger:)`` (or `release`) means for its record.
         ///
         /// Frozen: the three durability modes.
         public enum Acknowledgement: Sendable, Hashable {

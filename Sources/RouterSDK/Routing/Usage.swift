@@ -1,4 +1,4 @@
-/// What a call really used, reported to ``LLMRouter/settle(_:usage:)``.
+/// What a call really used, reported to ``LLMRouter/settle(_:usage:logger:)``.
 public struct Usage: Sendable, Hashable, Codable {
     /// Input (prompt) tokens.
     public var inputTokens: Int
