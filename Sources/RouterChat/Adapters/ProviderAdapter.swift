@@ -129,7 +129,7 @@ enum WireParsing {
     }
 
     /// The text of a provider's error message, scrubbed of the secret, then cut to
-    /// ``ProviderError/maximumMessageLength``. Scrubbing comes first, so a cut can never leave a
+    /// ``RouterSDK/ProviderError/maximumMessageLength``. Scrubbing comes first, so a cut can never leave a
     /// prefix of the secret behind; a message that arrived already cut (the body limit) loses a
     /// trailing start of the secret too.
     static func scrub(_ message: String, secret: Secret?) -> String {

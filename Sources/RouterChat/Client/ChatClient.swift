@@ -1,7 +1,7 @@
 public import Logging
 public import RouterSDK
 
-/// Sends chat requests to the providers through a ``LLMRouter``'s pool of keys: routes, encodes
+/// Sends chat requests to the providers through a ``RouterSDK/LLMRouter``'s pool of keys: routes, encodes
 /// the request in the provider's wire format, calls it over a ``Transport``, decodes the answer,
 /// settles the real usage and cost, fails over across keys on retryable errors, and moves down a
 /// fallback chain of models when a model cannot serve the request.
@@ -12,7 +12,7 @@ public import RouterSDK
 /// print(reply.text, reply.usage, reply.cost)
 /// ```
 ///
-/// - Failover: a retryable ``ProviderError`` (rate limited, quota, auth, overloaded/5xx,
+/// - Failover: a retryable ``RouterSDK/ProviderError`` (rate limited, quota, auth, overloaded/5xx,
 ///   timeout, connection, malformed answer) releases the key with its failure (throttling,
 ///   exhausting or invalidating it) and the next key is tried, up to
 ///   ``Configuration/maxAttemptsPerModel`` per model.
@@ -22,7 +22,7 @@ public import RouterSDK
 /// - Bounded by ``ChatRequest/deadline`` on the router's clock (no attempt starts after it; a
 ///   call or stream still running when it passes is cancelled); cancelling the calling task
 ///   cancels the HTTP request.
-/// - Rate-limit headers of every answer go to ``LLMRouter/observe(_:for:)``.
+/// - Rate-limit headers of every answer go to ``RouterSDK/LLMRouter/observe(_:for:)``.
 public struct ChatClient: Sendable {
     /// Client-wide settings.
     public struct Configuration: Sendable {
@@ -71,8 +71,8 @@ public struct ChatClient: Sendable {
 
     /// Sends `request` and returns the whole answer.
     ///
-    /// - Throws: ``RouterError``, always: `providerFailed` with the provider's classified error
-    ///   in ``RouterError/providerError`` (the last one when no key or fallback is left),
+    /// - Throws: ``RouterSDK/RouterError``, always: `providerFailed` with the provider's classified error
+    ///   in ``RouterSDK/RouterError/providerError`` (the last one when no key or fallback is left),
     ///   `noEligibleKey`, `attemptsExhausted`, `budgetExceeded`, `deadlineExceeded`,
     ///   `invalidArgument`, `unknownModel`, and `cancelled` when the calling task is cancelled.
     ///
@@ -187,7 +187,7 @@ public struct ChatClient: Sendable {
     /// iteration early (or cancelling the consuming task) cancels the HTTP request and releases
     /// the lease, charging the tokens used so far.
     ///
-    /// The stream throws ``RouterError`` only, as ``chat(_:logger:)`` does.
+    /// The stream throws ``RouterSDK/RouterError`` only, as ``chat(_:logger:)`` does.
     public func stream(_ request: ChatRequest, logger: Logger? = nil) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<ChatStreamEvent, any Error>.makeStream()
         let task = Task {

@@ -162,7 +162,7 @@ public struct ToolCall: Sendable, Hashable {
 
 /// Why the model stopped.
 ///
-/// Extensible: a struct of named constants (like ``RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
+/// Extensible: a struct of named constants (like ``RouterSDK/RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
 public struct FinishReason: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     /// The stable name, as logged, exported in metrics and stored.
     public var rawValue: String
@@ -220,7 +220,7 @@ public struct ChatResponse: Sendable, Hashable {
 
 /// One event of a streamed reply.
 ///
-/// Frozen in 1.x: new detail arrives in the payload types (``ToolCall``, ``Usage``), not as new cases, so an exhaustive `switch` keeps compiling.
+/// Frozen in 1.x: new detail arrives in the payload types (``ToolCall``, ``RouterSDK/Usage``), not as new cases, so an exhaustive `switch` keeps compiling.
 public enum ChatStreamEvent: Sendable, Hashable {
     /// The call started on this key and model, before any text. It comes again if that call
     /// fails before any content and another key or model is tried.

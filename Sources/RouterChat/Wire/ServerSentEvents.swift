@@ -34,7 +34,7 @@ public struct ServerSentEventParser: Sendable {
 
     /// Parses `bytes` and returns the events they complete.
     ///
-    /// - Throws: ``ProviderError`` `malformedResponse` for a line that is not UTF-8 or longer
+    /// - Throws: ``RouterSDK/ProviderError`` `malformedResponse` for a line that is not UTF-8 or longer
     ///   than ``maxLineBytes``.
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(ProviderError) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []

@@ -107,7 +107,7 @@ public struct TransportResponse: Sendable {
 
     /// Reads the whole body, refusing more than `limit` bytes.
     ///
-    /// - Throws: ``ProviderError`` of kind `responseTooLarge` past the limit.
+    /// - Throws: ``RouterSDK/ProviderError`` of kind `responseTooLarge` past the limit.
     public func collect(limit: Int) async throws -> [UInt8] {
         var bytes: [UInt8] = []
         for try await chunk in body {
@@ -124,7 +124,7 @@ public struct TransportResponse: Sendable {
 public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong.
     ///
-    /// Extensible: a struct of named constants (like ``RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
+    /// Extensible: a struct of named constants (like ``RouterSDK/RouterError/Code``), so a later version can add values without breaking a `switch` — match the constants you handle and keep a `default`.
     public struct Kind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
         /// The stable name, as logged, exported in metrics and stored.
         public var rawValue: String
