@@ -1,6 +1,7 @@
 import Foundation
 @testable import MongoStateStore
 import RouterSDK
+import StateStoreConformance
 import StoreSupport
 import Testing
 

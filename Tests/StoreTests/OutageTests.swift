@@ -2,6 +2,7 @@ import Foundation
 import MongoStateStore
 import PostgresStateStore
 import RouterSDK
+import StateStoreConformance
 import Testing
 
 /// The state store's server stops mid-run and comes back: routing and settling go on, no caller

@@ -4,6 +4,7 @@ import Glibc
 #endif
 @testable import PostgresStateStore
 import RouterSDK
+import StateStoreConformance
 import StoreSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import RouterSDK
+import StateStoreConformance
 import RouterTesting
 import Testing
 

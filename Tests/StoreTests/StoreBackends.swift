@@ -134,23 +134,6 @@ func withStore(_ backend: Backend, _ body: (StoreFixture) async throws -> Void) 
     }
 }
 
-let testMasterKey = try! MasterKey(id: "store-tests", bytes: Array(repeating: UInt8(3), count: 32))
-let epoch = Timestamp(secondsSinceEpoch: 1_767_225_600)
-
-func sampleKey(_ id: String, version: Int64 = 1, state: KeyState = .available) throws -> StoredKey {
-    let sealer = SecretSealer(current: testMasterKey)
-    return StoredKey(
-        id: KeyID(id), settings: KeySettings(provider: .openai, models: ["gpt-4o-mini"], weight: 2, tags: ["eu"], limits: KeyLimits(requestsPerMinute: 60)),
-        sealedSecret: try sealer.seal(Secret("sk-plaintext-\(id)-SECRETVALUE")), state: state, version: version, updatedAt: epoch)
-}
-
-func usage(_ lease: UInt64, key: String, provider: ProviderID = .openai, model: String = "gpt-4o-mini", cost: Int64, tags: [String] = [], at seconds: Int64) -> UsageEvent {
-    UsageEvent(
-        leaseID: lease, keyID: KeyID(key), model: ModelRef(provider: provider, name: model), inputTokens: 100, outputTokens: 50,
-        cost: Money(nanodollars: cost), latencyNanoseconds: lease.isMultiple(of: 2) ? 1_000_000 : nil, outcome: lease.isMultiple(of: 3) ? .failure : .success,
-        failure: lease.isMultiple(of: 3) ? "timeout" : nil, tags: tags, at: epoch + .seconds(seconds))
-}
-
 /// Expects `body` to throw a `RouterError` with `code` (RouterTesting's `routerError(from:)`
 /// with an expectation).
 @discardableResult
