@@ -84,10 +84,12 @@ extension LLMRouter {
             throw RouterError(.invalidArgument, "model '\(model.ref)' names unknown provider '\(model.ref.provider)'; add it with setProvider first", model: model.ref.name)
         }
         try engine.setModel(model)
+        catalogChanged()
     }
 
     /// Adds or replaces a provider (e.g. a custom OpenAI-compatible endpoint).
     public func setProvider(_ provider: ProviderInfo) {
         engine.setProvider(provider)
+        catalogChanged()
     }
 }

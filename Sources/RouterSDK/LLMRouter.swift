@@ -33,6 +33,9 @@ public actor LLMRouter {
     /// Spans, or `nil` when no tracer is set up (one branch on the hot path then).
     package nonisolated let tracing: RouterTracing?
     nonisolated let writer: StoreWriter
+    /// The catalog as last set, readable without a hop: a `ChatClient` call reads the provider's
+    /// wire format and the model's flags from it on the hot path.
+    private nonisolated let catalogSnapshot: Locked<ModelCatalog>
     /// The wall time and monotonic reading at start: the engine's clock is the wall time at
     /// start plus the monotonic time elapsed since, so wall-clock steps do not move it.
     private let anchor: (wall: Timestamp, monotonic: Duration)
@@ -86,6 +89,7 @@ public actor LLMRouter {
         let resolvedCatalog: ModelCatalog
         if let catalog { resolvedCatalog = catalog } else { resolvedCatalog = try ModelCatalog.bundled() }
         self.engine = RoutingEngine(configuration: configuration, catalog: resolvedCatalog)
+        self.catalogSnapshot = Locked(resolvedCatalog)
         self.store = store
         self.clock = clock
         self.anchor = (clock.now(), clock.monotonicNow())
@@ -104,6 +108,15 @@ public actor LLMRouter {
             guard let self else { return }
             Task { await self.storeHealthChanged(health) }
         }
+    }
+
+    /// The catalog in use, without a hop onto the actor (a snapshot taken after every change).
+    package nonisolated var currentCatalog: ModelCatalog { catalogSnapshot.withLock { $0 } }
+
+    /// Publishes the engine's catalog after a change.
+    func catalogChanged() {
+        let catalog = engine.catalog
+        catalogSnapshot.withLock { $0 = catalog }
     }
 
     deinit {

@@ -12,19 +12,28 @@ public import RouterChat
 public final class MockTransport: Transport {
     private let respond: @Sendable (TransportRequest) async throws -> TransportResponse
     private let recorded = Locked<[TransportRequest]>([])
+    private let limit: Int
 
-    /// Creates a transport answering with `respond`.
-    public init(_ respond: @escaping @Sendable (TransportRequest) async throws -> TransportResponse) {
+    /// Creates a transport answering with `respond` that keeps the last `limit` requests
+    /// (default: all of them; 0 keeps none, for benchmarks and long soaks).
+    public init(keepingLast limit: Int = .max, _ respond: @escaping @Sendable (TransportRequest) async throws -> TransportResponse) {
         self.respond = respond
+        self.limit = max(0, limit)
     }
 
     public func send(_ request: TransportRequest) async throws -> TransportResponse {
-        recorded.withLock { $0.append(request.redacted) }
+        if limit > 0 {
+            let redacted = request.redacted
+            recorded.withLock { requests in
+                if requests.count == limit { requests.removeFirst() }
+                requests.append(redacted)
+            }
+        }
         return try await respond(request)
     }
 
-    /// Every request sent so far, oldest first, with credential headers (and a `key=` query
-    /// parameter) redacted: a test double keeps no plaintext secret. The `respond` closure sees
-    /// the request as sent, to check authentication.
+    /// The requests sent so far (the last `limit` of them), oldest first, with credential
+    /// headers (and a `key=` query parameter) redacted: a test double keeps no plaintext secret.
+    /// The `respond` closure sees the request as sent, to check authentication.
     public var requests: [TransportRequest] { recorded.withLock { $0 } }
 }

@@ -8,74 +8,243 @@ struct AnthropicMessagesAdapter: ProviderAdapter {
     /// Anthropic has no JSON mode; this instruction is added to the system prompt instead.
     static let jsonInstruction = "Respond with a single JSON object and nothing else."
 
-    func makeRequest(_ chat: ChatRequest, model: String, baseURL: String, secret: Secret?, maxTokens: Int, stream: Bool) throws(ProviderError) -> TransportRequest {
-        var system = [chat.system].compactMap { $0 } + chat.messages.filter { $0.role == .system }.map(\.text)
-        if chat.responseFormat == .json { system.append(Self.jsonInstruction) }
-        var body: [String: JSONValue] = [
-            "model": .string(model), "max_tokens": .integer(Int64(maxTokens)),
-            "messages": .array(try chat.messages.filter { $0.role != .system }.map { message throws(ProviderError) in try Self.encode(message) }),
-        ]
-        if !system.isEmpty { body["system"] = .string(system.joined(separator: "\n\n")) }
-        if let temperature = chat.temperature { body["temperature"] = .number(temperature) }
-        if !chat.stop.isEmpty { body["stop_sequences"] = .array(chat.stop.map(JSONValue.string)) }
-        if !chat.tools.isEmpty {
-            body["tools"] = .array(chat.tools.map { ["name": .string($0.name), "description": .string($0.description), "input_schema": $0.parameters] })
+    func makeRequest(_ chat: ChatRequest, model: String, baseURL: String, secret: Secret?, maxTokens: Int, stream: Bool, options: RequestOptions) throws(ProviderError) -> TransportRequest {
+        var json = JSONWriter(capacity: 256 + TokenEstimator.textBytes(of: chat))
+        json.beginObject()
+        json.key("model")
+        json.string(model)
+        json.key("max_tokens")
+        json.integer(maxTokens)
+        json.key("messages")
+        json.beginArray()
+        for message in chat.messages where message.role != .system { try Self.encode(message, into: &json) }
+        json.endArray()
+        // The system prompt, system messages and the JSON-mode instruction, joined.
+        let hasSystemMessages = chat.messages.contains { $0.role == .system }
+        if chat.system != nil || hasSystemMessages || chat.responseFormat == .json {
+            json.key("system")
+            json.beginString()
+            var first = true
+            func part(_ text: String) {
+                if !first { json.stringPart("\n\n") }
+                first = false
+                json.stringPart(text)
+            }
+            if let system = chat.system { part(system) }
+            for message in chat.messages where message.role == .system { part(message.text) }
+            if chat.responseFormat == .json { part(Self.jsonInstruction) }
+            json.endString()
         }
-        if stream { body["stream"] = true }
+        if let temperature = chat.temperature {
+            json.key("temperature")
+            json.number(temperature)
+        }
+        if !chat.stop.isEmpty {
+            json.key("stop_sequences")
+            json.beginArray()
+            for stop in chat.stop { json.string(stop) }
+            json.endArray()
+        }
+        if !chat.tools.isEmpty {
+            json.key("tools")
+            json.beginArray()
+            for tool in chat.tools {
+                json.beginObject()
+                json.key("name")
+                json.string(tool.name)
+                json.key("description")
+                json.string(tool.description)
+                json.key("input_schema")
+                json.value(tool.parameters)
+                json.endObject()
+            }
+            json.endArray()
+        }
+        if stream {
+            json.key("stream")
+            json.bool(true)
+        }
+        json.endObject()
         var headers: [(name: String, value: String)] = [("content-type", "application/json"), ("anthropic-version", Self.apiVersion)]
         if stream { headers.append(("accept", "text/event-stream")) }
         if let secret, !secret.isEmpty { headers.append(("x-api-key", secret.plaintext)) }
-        return TransportRequest(url: WireParsing.url(baseURL, "/messages"), headers: headers, body: JSONValue.object(body).jsonBytes)
+        return TransportRequest(url: WireParsing.url(baseURL, "/messages"), headers: headers, body: json.bytes)
     }
 
-    private static func encode(_ message: ChatMessage) throws(ProviderError) -> JSONValue {
+    private static func encode(_ message: ChatMessage, into json: inout JSONWriter) throws(ProviderError) {
+        json.beginObject()
+        json.key("role")
+        json.literal(message.role == .assistant ? "assistant" : "user")
+        json.key("content")
+        json.beginArray()
         if message.role == .tool {
-            return ["role": "user", "content": [["type": "tool_result", "tool_use_id": .string(message.toolCallID ?? ""), "content": .string(message.text)]]]
-        }
-        var blocks: [JSONValue] = message.content.map { part in
-            switch part {
-            case .text(let text): ["type": "text", "text": .string(text)]
-            case .imageURL(let url): ["type": "image", "source": ["type": "url", "url": .string(url)]]
-            case .imageData(let data, let mediaType):
-                ["type": "image", "source": ["type": "base64", "media_type": .string(mediaType), "data": .string(WireParsing.base64(data))]]
+            json.beginObject()
+            json.key("type")
+            json.literal("tool_result")
+            json.key("tool_use_id")
+            json.string(message.toolCallID ?? "")
+            json.key("content")
+            json.beginString()
+            for case .text(let text) in message.content { json.stringPart(text) }
+            json.endString()
+            json.endObject()
+        } else {
+            for part in message.content {
+                json.beginObject()
+                switch part {
+                case .text(let text):
+                    json.key("type")
+                    json.literal("text")
+                    json.key("text")
+                    json.string(text)
+                case .imageURL(let url):
+                    json.key("type")
+                    json.literal("image")
+                    json.key("source")
+                    json.beginObject()
+                    json.key("type")
+                    json.literal("url")
+                    json.key("url")
+                    json.string(url)
+                    json.endObject()
+                case .imageData(let data, let mediaType):
+                    json.key("type")
+                    json.literal("image")
+                    json.key("source")
+                    json.beginObject()
+                    json.key("type")
+                    json.literal("base64")
+                    json.key("media_type")
+                    json.string(mediaType)
+                    json.key("data")
+                    json.string(WireParsing.base64(data))
+                    json.endObject()
+                }
+                json.endObject()
+            }
+            for call in message.toolCalls {
+                json.beginObject()
+                json.key("type")
+                json.literal("tool_use")
+                json.key("id")
+                json.string(call.id)
+                json.key("name")
+                json.string(call.name)
+                json.key("input")
+                try WireParsing.writeArguments(call, into: &json)
+                json.endObject()
             }
         }
-        for call in message.toolCalls {
-            guard let input = JSONValue(parsing: Array(call.arguments.utf8)) else {
-                throw ProviderError(.badRequest, message: "the arguments of tool call '\(call.id)' are not JSON")
-            }
-            blocks.append(["type": "tool_use", "id": .string(call.id), "name": .string(call.name), "input": input])
-        }
-        return ["role": .string(message.role == .assistant ? "assistant" : "user"), "content": .array(blocks)]
+        json.endArray()
+        json.endObject()
     }
 
     func decodeReply(_ body: [UInt8]) throws(ProviderError) -> DecodedReply {
-        let json = try WireParsing.json(body, "Anthropic response")
-        guard let blocks = json["content"]?.array, let usage = Self.usage(json["usage"]), let input = usage.input, let output = usage.output else {
-            throw ProviderError(.malformedResponse, message: "the Anthropic response has no content or usage")
-        }
-        var text = ""
-        var calls: [ToolCall] = []
-        for block in blocks {
-            switch block["type"]?.string {
-            case "text": text += block["text"]?.string ?? ""
-            case "tool_use":
-                guard let id = block["id"]?.string, let name = block["name"]?.string else {
-                    throw ProviderError(.malformedResponse, message: "an Anthropic tool_use block has no id or name")
+        var blocks: (text: String, calls: [ToolCall])?
+        var badBlock = false
+        var usage: Usage?
+        var sawUsage = false
+        var stopReason: String?
+        var sawStop = false
+        try WireParsing.read(body, "Anthropic response") { json in
+            try json.forEachMember { json, key in
+                switch key {
+                case "content" where blocks == nil:
+                    var text = ""
+                    var calls: [ToolCall] = []
+                    let isArray = try json.forEachElement { json, _ in
+                        let block = try Self.block(&json)
+                        switch block.type {
+                        case "text": text += block.text ?? ""
+                        case "tool_use":
+                            guard let id = block.id, let name = block.name else {
+                                badBlock = true
+                                return
+                            }
+                            calls.append(ToolCall(id: id, name: name, arguments: block.input ?? "{}"))
+                        default: break
+                        }
+                    }
+                    if isArray { blocks = (text, calls) }
+                case "usage" where !sawUsage:
+                    sawUsage = true
+                    usage = try Self.usage(&json).flatMap { usage in
+                        guard let input = usage.input, let output = usage.output else { return nil }
+                        return Usage(inputTokens: input, outputTokens: output)
+                    }
+                case "stop_reason" where !sawStop:
+                    sawStop = true
+                    stopReason = try json.string()
+                default: try json.skipValue()
                 }
-                calls.append(ToolCall(id: id, name: name, arguments: (block["input"] ?? [:]).jsonText))
-            default: break
             }
         }
-        return DecodedReply(text: text, toolCalls: calls, finishReason: Self.finishReason(json["stop_reason"]?.string), usage: Usage(inputTokens: input, outputTokens: output))
+        guard let blocks, let usage else {
+            throw ProviderError(.malformedResponse, message: "the Anthropic response has no content or usage")
+        }
+        guard !badBlock else { throw ProviderError(.malformedResponse, message: "an Anthropic tool_use block has no id or name") }
+        return DecodedReply(text: blocks.text, toolCalls: blocks.calls, finishReason: Self.finishReason(stopReason), usage: usage)
     }
 
-    /// Input tokens include cache writes and reads (all are prompt tokens).
-    static func usage(_ usage: JSONValue?) -> (input: Int?, output: Int?)? {
-        guard let usage, case .object = usage else { return nil }
-        let input = WireParsing.tokens(
-            usage["input_tokens"]?.integer, usage["cache_creation_input_tokens"]?.integer, usage["cache_read_input_tokens"]?.integer)
-        return (input, WireParsing.tokens(usage["output_tokens"]?.integer))
+    /// The members of a content block the adapter reads (`input` as the JSON text it was sent as).
+    private struct Block {
+        var type: String?
+        var text: String?
+        var id: String?
+        var name: String?
+        var input: String?
+    }
+
+    private static func block(_ json: inout JSONReader) throws -> Block {
+        var block = Block()
+        var seen: (type: Bool, text: Bool, id: Bool, name: Bool, input: Bool) = (false, false, false, false, false)
+        try json.forEachMember { json, key in
+            switch key {
+            case "type" where !seen.type:
+                seen.type = true
+                block.type = try json.string()
+            case "text" where !seen.text:
+                seen.text = true
+                block.text = try json.string()
+            case "id" where !seen.id:
+                seen.id = true
+                block.id = try json.string()
+            case "name" where !seen.name:
+                seen.name = true
+                block.name = try json.string()
+            case "input" where !seen.input:
+                seen.input = true
+                block.input = String(decoding: try json.rawValue(), as: UTF8.self)
+            default: try json.skipValue()
+            }
+        }
+        return block
+    }
+
+    /// Input tokens include cache writes and reads (all are prompt tokens). `nil` when the
+    /// value is not an object.
+    static func usage(_ json: inout JSONReader) throws -> (input: Int?, output: Int?)? {
+        var counts: (input: Int64?, creation: Int64?, read: Int64?, output: Int64?) = (nil, nil, nil, nil)
+        var seen: (input: Bool, creation: Bool, read: Bool, output: Bool) = (false, false, false, false)
+        let isObject = try json.forEachMember { json, key in
+            switch key {
+            case "input_tokens" where !seen.input:
+                seen.input = true
+                counts.input = try json.integer()
+            case "cache_creation_input_tokens" where !seen.creation:
+                seen.creation = true
+                counts.creation = try json.integer()
+            case "cache_read_input_tokens" where !seen.read:
+                seen.read = true
+                counts.read = try json.integer()
+            case "output_tokens" where !seen.output:
+                seen.output = true
+                counts.output = try json.integer()
+            default: try json.skipValue()
+            }
+        }
+        guard isObject else { return nil }
+        return (WireParsing.tokens(counts.input, counts.creation, counts.read), WireParsing.tokens(counts.output))
     }
 
     static func finishReason(_ reason: String?) -> FinishReason {
@@ -95,52 +264,109 @@ struct AnthropicMessagesAdapter: ProviderAdapter {
     struct StreamDecoder: ChatStreamDecoder {
         private var tools: [Int64: (id: String, name: String, json: String)] = [:]
 
-        mutating func decode(_ event: ServerSentEvent) throws(ProviderError) -> [StreamPiece] {
-            let json = try WireParsing.json(Array(event.data.utf8), "Anthropic stream event")
-            switch json["type"]?.string ?? event.event {
-            case "message_start":
-                let usage = AnthropicMessagesAdapter.usage(json["message"]?["usage"])
-                return [.usage(input: usage?.input, output: usage?.output)]
-            case "content_block_start":
-                let block = json["content_block"] ?? .null
-                if block["type"]?.string == "tool_use", let index = json["index"]?.integer {
-                    tools[index] = (block["id"]?.string ?? "", block["name"]?.string ?? "", "")
+        mutating func decode(_ event: RawServerSentEvent, into pieces: inout [StreamPiece]) throws(ProviderError) {
+            var type: String?
+            var index: Int64?
+            var block: Block?
+            var delta: (text: String?, partialJSON: String?, stopReason: String?)?
+            var messageUsage: (input: Int?, output: Int?)?
+            var usage: (input: Int?, output: Int?)?
+            var error: JSONValue?
+            var seen: (type: Bool, index: Bool, block: Bool, delta: Bool, message: Bool, usage: Bool, error: Bool) = (false, false, false, false, false, false, false)
+            try WireParsing.read(event.data, "Anthropic stream event") { json in
+                try json.forEachMember { json, key in
+                    switch key {
+                    case "type" where !seen.type:
+                        seen.type = true
+                        type = try json.string()
+                    case "index" where !seen.index:
+                        seen.index = true
+                        index = try json.integer()
+                    case "content_block" where !seen.block:
+                        seen.block = true
+                        if try json.peek() == .object { block = try AnthropicMessagesAdapter.block(&json) } else { try json.skipValue() }
+                    case "delta" where !seen.delta:
+                        seen.delta = true
+                        var members: (text: String?, partialJSON: String?, stopReason: String?) = (nil, nil, nil)
+                        var seenDelta: (text: Bool, partial: Bool, stop: Bool) = (false, false, false)
+                        try json.forEachMember { json, key in
+                            switch key {
+                            case "text" where !seenDelta.text:
+                                seenDelta.text = true
+                                members.text = try json.string()
+                            case "partial_json" where !seenDelta.partial:
+                                seenDelta.partial = true
+                                members.partialJSON = try json.string()
+                            case "stop_reason" where !seenDelta.stop:
+                                seenDelta.stop = true
+                                members.stopReason = try json.string()
+                            default: try json.skipValue()
+                            }
+                        }
+                        delta = members
+                    case "message" where !seen.message:
+                        seen.message = true
+                        var seenUsage = false
+                        try json.forEachMember { json, key in
+                            guard key == "usage", !seenUsage else { return try json.skipValue() }
+                            seenUsage = true
+                            messageUsage = try AnthropicMessagesAdapter.usage(&json)
+                        }
+                    case "usage" where !seen.usage:
+                        seen.usage = true
+                        usage = try AnthropicMessagesAdapter.usage(&json)
+                    case "error" where !seen.error:
+                        seen.error = true
+                        error = try json.value()
+                    default: try json.skipValue()
+                    }
                 }
-                if let text = block["text"]?.string, !text.isEmpty { return [.text(text)] }
-                return []
+            }
+            let name = type ?? event.name.map { String(decoding: $0, as: UTF8.self) }
+            switch name {
+            case "message_start":
+                pieces.append(.usage(input: messageUsage?.input, output: messageUsage?.output))
+            case "content_block_start":
+                guard let block else { return }
+                if block.type == "tool_use", let index {
+                    tools[index] = (block.id ?? "", block.name ?? "", "")
+                }
+                if let text = block.text, !text.isEmpty { pieces.append(.text(text)) }
             case "content_block_delta":
-                let delta = json["delta"] ?? .null
-                if let text = delta["text"]?.string { return text.isEmpty ? [] : [.text(text)] }
-                if let fragment = delta["partial_json"]?.string, let index = json["index"]?.integer {
+                guard let delta else { return }
+                if let text = delta.text {
+                    if !text.isEmpty { pieces.append(.text(text)) }
+                } else if let fragment = delta.partialJSON, let index {
                     tools[index]?.json += fragment
                 }
-                return []
             case "content_block_stop":
-                guard let index = json["index"]?.integer, let tool = tools.removeValue(forKey: index) else { return [] }
-                return [.toolCall(ToolCall(id: tool.id, name: tool.name, arguments: tool.json.isEmpty ? "{}" : tool.json))]
+                guard let index, let tool = tools.removeValue(forKey: index) else { return }
+                pieces.append(.toolCall(ToolCall(id: tool.id, name: tool.name, arguments: tool.json.isEmpty ? "{}" : tool.json)))
             case "message_delta":
-                var pieces: [StreamPiece] = []
-                if let reason = json["delta"]?["stop_reason"]?.string { pieces.append(.finish(AnthropicMessagesAdapter.finishReason(reason))) }
-                if let usage = AnthropicMessagesAdapter.usage(json["usage"]) { pieces.append(.usage(input: usage.input, output: usage.output)) }
-                return pieces
+                if let reason = delta?.stopReason { pieces.append(.finish(AnthropicMessagesAdapter.finishReason(reason))) }
+                if let usage { pieces.append(.usage(input: usage.input, output: usage.output)) }
             case "message_stop":
-                return finish() + [.end]
+                finish(into: &pieces)
+                pieces.append(.end)
             case "error":
-                throw AnthropicMessagesAdapter.classify(status: 500, body: json, headers: [:])
+                // Classified as a response with this body would be (overloaded_error → overloaded, …).
+                throw AnthropicMessagesAdapter.classify(status: 500, body: ["type": "error", "error": error ?? .null], headers: [:])
             default:
-                return []  // ping and future event types
+                break  // ping and future event types
             }
         }
 
-        mutating func finish() -> [StreamPiece] {
+        mutating func finish(into pieces: inout [StreamPiece]) {
             defer { tools.removeAll() }
-            return tools.keys.sorted().compactMap { index in
-                tools[index].map { .toolCall(ToolCall(id: $0.id, name: $0.name, arguments: $0.json.isEmpty ? "{}" : $0.json)) }
+            for index in tools.keys.sorted() {
+                guard let tool = tools[index] else { continue }
+                pieces.append(.toolCall(ToolCall(id: tool.id, name: tool.name, arguments: tool.json.isEmpty ? "{}" : tool.json)))
             }
         }
     }
 
     func classify(status: Int, headers: [String: String], body: [UInt8]) -> ProviderError {
+        let headers = WireParsing.unforwarded(headers)
         var error = Self.classify(status: status, body: JSONValue(parsing: body) ?? .null, headers: headers)
         if error.kind == .rateLimited, error.retryAfter == nil { error.retryAfter = rateLimits(from: headers).exhaustedFor }
         return error
@@ -155,6 +381,8 @@ struct AnthropicMessagesAdapter: ProviderAdapter {
         case "rate_limit_error": return ProviderError(.rateLimited, status: status, message: message, retryAfter: retryAfter)
         case "authentication_error", "permission_error": return ProviderError(.authInvalid, status: status, message: message)
         case "not_found_error": return ProviderError(.modelNotFound, status: status, message: message)
+        case "invalid_request_error" where WireParsing.saysUnknownModel(message):
+            return ProviderError(.modelNotFound, status: status, message: message)
         case "overloaded_error": return ProviderError(.overloaded, status: status, message: message, retryAfter: retryAfter)
         case "api_error": return ProviderError(.serverError, status: status, message: message)
         case "billing_error": return ProviderError(.quotaExhausted, status: status, message: message)
@@ -163,11 +391,17 @@ struct AnthropicMessagesAdapter: ProviderAdapter {
             return ProviderError(.contextTooLong, status: status, message: message)
         case "invalid_request_error" where lowered.contains("credit balance"):
             return ProviderError(.quotaExhausted, status: status, message: message)
-        default: return WireParsing.byStatus(status, message: message, retryAfter: retryAfter)
+        default:
+            if [400, 404, 422].contains(status), WireParsing.saysUnknownModel(message) {
+                return ProviderError(.modelNotFound, status: status, message: message)
+            }
+            return WireParsing.byStatus(status, message: message, retryAfter: retryAfter)
         }
     }
 
     func rateLimits(from headers: [String: String]) -> ProviderRateLimits {
+        guard !headers.isEmpty else { return ProviderRateLimits() }
+        let headers = WireParsing.unforwarded(headers)
         func remaining(_ name: String) -> Int? { headers["anthropic-ratelimit-\(name)-remaining"].flatMap { Int($0) } }
         func reset(_ name: String) -> Duration? { headers["anthropic-ratelimit-\(name)-reset"].flatMap(WireParsing.untilISODate) }
         // Tokens: the combined limit, or the tighter of the input and output limits.

@@ -3,82 +3,291 @@ import Foundation
 
 /// Google Gemini `generateContent` / `streamGenerateContent?alt=sse` (`x-goog-api-key`).
 struct GeminiAdapter: ProviderAdapter {
-    func makeRequest(_ chat: ChatRequest, model: String, baseURL: String, secret: Secret?, maxTokens: Int, stream: Bool) throws(ProviderError) -> TransportRequest {
-        var body: [String: JSONValue] = [
-            "contents": .array(try chat.messages.filter { $0.role != .system }.map { message throws(ProviderError) in try Self.encode(message) })
-        ]
-        let system = [chat.system].compactMap { $0 } + chat.messages.filter { $0.role == .system }.map(\.text)
-        if !system.isEmpty { body["systemInstruction"] = ["parts": [["text": .string(system.joined(separator: "\n\n"))]]] }
-        var generation: [String: JSONValue] = ["maxOutputTokens": .integer(Int64(maxTokens))]
-        if let temperature = chat.temperature { generation["temperature"] = .number(temperature) }
-        if !chat.stop.isEmpty { generation["stopSequences"] = .array(chat.stop.map(JSONValue.string)) }
-        if chat.responseFormat == .json { generation["responseMimeType"] = "application/json" }
-        body["generationConfig"] = .object(generation)
-        if !chat.tools.isEmpty {
-            body["tools"] = [["functionDeclarations": .array(chat.tools.map { ["name": .string($0.name), "description": .string($0.description), "parameters": $0.parameters] })]]
+    func makeRequest(_ chat: ChatRequest, model: String, baseURL: String, secret: Secret?, maxTokens: Int, stream: Bool, options: RequestOptions) throws(ProviderError) -> TransportRequest {
+        var json = JSONWriter(capacity: 256 + TokenEstimator.textBytes(of: chat))
+        json.beginObject()
+        json.key("contents")
+        json.beginArray()
+        for message in chat.messages where message.role != .system { try Self.encode(message, into: &json) }
+        json.endArray()
+        if chat.system != nil || chat.messages.contains(where: { $0.role == .system }) {
+            json.key("systemInstruction")
+            json.beginObject()
+            json.key("parts")
+            json.beginArray()
+            json.beginObject()
+            json.key("text")
+            json.beginString()
+            var first = true
+            for text in [chat.system].compactMap({ $0 }) + chat.messages.filter({ $0.role == .system }).map(\.text) {
+                if !first { json.stringPart("\n\n") }
+                first = false
+                json.stringPart(text)
+            }
+            json.endString()
+            json.endObject()
+            json.endArray()
+            json.endObject()
         }
+        json.key("generationConfig")
+        json.beginObject()
+        json.key("maxOutputTokens")
+        json.integer(maxTokens)
+        if let temperature = chat.temperature {
+            json.key("temperature")
+            json.number(temperature)
+        }
+        if !chat.stop.isEmpty {
+            json.key("stopSequences")
+            json.beginArray()
+            for stop in chat.stop { json.string(stop) }
+            json.endArray()
+        }
+        if chat.responseFormat == .json {
+            json.key("responseMimeType")
+            json.literal("application/json")
+        }
+        json.endObject()
+        if !chat.tools.isEmpty {
+            json.key("tools")
+            json.beginArray()
+            json.beginObject()
+            json.key("functionDeclarations")
+            json.beginArray()
+            for tool in chat.tools {
+                json.beginObject()
+                json.key("name")
+                json.string(tool.name)
+                json.key("description")
+                json.string(tool.description)
+                json.key("parameters")
+                json.value(tool.parameters)
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+            json.endArray()
+        }
+        json.endObject()
         let escaped = model.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#:"))) ?? model
         let path = stream ? "/models/\(escaped):streamGenerateContent?alt=sse" : "/models/\(escaped):generateContent"
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let secret, !secret.isEmpty { headers.append(("x-goog-api-key", secret.plaintext)) }
-        return TransportRequest(url: WireParsing.url(baseURL, path), headers: headers, body: JSONValue.object(body).jsonBytes)
+        return TransportRequest(url: WireParsing.url(baseURL, path), headers: headers, body: json.bytes)
     }
 
-    private static func encode(_ message: ChatMessage) throws(ProviderError) -> JSONValue {
+    private static func encode(_ message: ChatMessage, into json: inout JSONWriter) throws(ProviderError) {
+        json.beginObject()
+        json.key("role")
+        json.literal(message.role == .assistant ? "model" : "user")
+        json.key("parts")
+        json.beginArray()
         if message.role == .tool {
             // A function response must be an object: JSON object text is passed as is.
-            let parsed = JSONValue(parsing: Array(message.text.utf8))
-            let response: JSONValue = if case .object? = parsed { parsed! } else { ["content": .string(message.text)] }
-            return ["role": "user", "parts": [["functionResponse": ["name": .string(message.toolName ?? ""), "response": response]]]]
-        }
-        var parts: [JSONValue] = try message.content.map { part throws(ProviderError) in
-            switch part {
-            case .text(let text): return ["text": .string(text)]
-            case .imageData(let data, let mediaType): return ["inlineData": ["mimeType": .string(mediaType), "data": .string(WireParsing.base64(data))]]
-            case .imageURL:
-                throw ProviderError(.badRequest, message: "Gemini takes images as inline data (ChatMessage.Part.imageData), not by URL")
+            json.beginObject()
+            json.key("functionResponse")
+            json.beginObject()
+            json.key("name")
+            json.string(message.toolName ?? "")
+            json.key("response")
+            let text = message.text
+            if case .object? = JSONValue(parsing: Array(text.utf8)) {
+                json.raw(text.utf8)
+            } else {
+                json.beginObject()
+                json.key("content")
+                json.string(text)
+                json.endObject()
+            }
+            json.endObject()
+            json.endObject()
+        } else {
+            for part in message.content {
+                switch part {
+                case .text(let text):
+                    json.beginObject()
+                    json.key("text")
+                    json.string(text)
+                    json.endObject()
+                case .imageData(let data, let mediaType):
+                    json.beginObject()
+                    json.key("inlineData")
+                    json.beginObject()
+                    json.key("mimeType")
+                    json.string(mediaType)
+                    json.key("data")
+                    json.string(WireParsing.base64(data))
+                    json.endObject()
+                    json.endObject()
+                case .imageURL:
+                    throw ProviderError(.badRequest, message: "Gemini takes images as inline data (ChatMessage.Part.imageData), not by URL")
+                }
+            }
+            for call in message.toolCalls {
+                json.beginObject()
+                json.key("functionCall")
+                json.beginObject()
+                json.key("name")
+                json.string(call.name)
+                json.key("args")
+                try WireParsing.writeArguments(call, into: &json)
+                json.endObject()
+                json.endObject()
             }
         }
-        for call in message.toolCalls {
-            guard let arguments = JSONValue(parsing: Array(call.arguments.utf8)) else {
-                throw ProviderError(.badRequest, message: "the arguments of tool call '\(call.id)' are not JSON")
-            }
-            parts.append(["functionCall": ["name": .string(call.name), "args": arguments]])
-        }
-        return ["role": .string(message.role == .assistant ? "model" : "user"), "parts": .array(parts)]
+        json.endArray()
+        json.endObject()
     }
 
     func decodeReply(_ body: [UInt8]) throws(ProviderError) -> DecodedReply {
-        let json = try WireParsing.json(body, "Gemini response")
-        guard let candidate = json["candidates"]?[0] else {
-            if let reason = json["promptFeedback"]?["blockReason"]?.string {
-                throw ProviderError(.contentPolicy, status: 200, message: "Gemini blocked the prompt: \(reason)")
+        var candidate: Candidate?
+        var sawCandidates = false
+        var usage: (input: Int?, output: Int?)?
+        var sawUsage = false
+        var blockReason: String?
+        var sawFeedback = false
+        try WireParsing.read(body, "Gemini response") { json in
+            try json.forEachMember { json, key in
+                switch key {
+                case "candidates" where !sawCandidates:
+                    sawCandidates = true
+                    candidate = try Self.firstCandidate(&json)
+                case "usageMetadata" where !sawUsage:
+                    sawUsage = true
+                    usage = try Self.usage(&json)
+                case "promptFeedback" where !sawFeedback:
+                    sawFeedback = true
+                    blockReason = try Self.blockReason(&json)
+                default: try json.skipValue()
+                }
             }
+        }
+        guard let candidate else {
+            if let blockReason { throw ProviderError(.contentPolicy, status: 200, message: "Gemini blocked the prompt: \(blockReason)") }
             throw ProviderError(.malformedResponse, message: "the Gemini response has no candidates")
+        }
+        guard let usage, let input = usage.input else {
+            throw ProviderError(.malformedResponse, message: "the Gemini response has no usageMetadata")
         }
         var text = ""
         var calls: [ToolCall] = []
-        for part in candidate["content"]?["parts"]?.array ?? [] {
-            if let fragment = part["text"]?.string, part["thought"] != .bool(true) { text += fragment }
-            if let call = Self.toolCall(part, index: calls.count) { calls.append(call) }
+        for part in candidate.parts {
+            if let fragment = part.text, !part.thought { text += fragment }
+            if let name = part.functionName { calls.append(ToolCall(id: part.functionID ?? "call_\(calls.count)", name: name, arguments: part.arguments ?? "{}")) }
         }
-        guard let usage = Self.usage(json["usageMetadata"]), let input = usage.input else {
-            throw ProviderError(.malformedResponse, message: "the Gemini response has no usageMetadata")
-        }
-        let reason = Self.finishReason(candidate["finishReason"]?.string, hasToolCalls: !calls.isEmpty)
+        let reason = Self.finishReason(candidate.finishReason, hasToolCalls: !calls.isEmpty)
         return DecodedReply(text: text, toolCalls: calls, finishReason: reason, usage: Usage(inputTokens: input, outputTokens: usage.output ?? 0))
     }
 
-    static func toolCall(_ part: JSONValue, index: Int) -> ToolCall? {
-        guard let call = part["functionCall"], let name = call["name"]?.string else { return nil }
-        return ToolCall(id: call["id"]?.string ?? "call_\(index)", name: name, arguments: (call["args"] ?? [:]).jsonText)
+    /// What the adapter reads of a candidate.
+    struct Candidate {
+        struct Part {
+            var text: String?
+            var thought = false
+            var functionName: String?
+            var functionID: String?
+            var arguments: String?
+        }
+
+        var parts: [Part] = []
+        var finishReason: String?
     }
 
-    /// Output includes thinking tokens (billed as output).
-    static func usage(_ metadata: JSONValue?) -> (input: Int?, output: Int?)? {
-        guard let metadata, case .object = metadata else { return nil }
-        let output = WireParsing.tokens(metadata["candidatesTokenCount"]?.integer, metadata["thoughtsTokenCount"]?.integer)
-        return (WireParsing.tokens(metadata["promptTokenCount"]?.integer), output ?? 0)
+    /// The first element of `candidates` (`nil` when there is none; one that is not an object
+    /// is an empty candidate, as the tree path read it).
+    static func firstCandidate(_ json: inout JSONReader) throws -> Candidate? {
+        var candidate: Candidate?
+        try json.forEachElement { json, position in
+            guard position == 0 else { return try json.skipValue() }
+            var found = Candidate()
+            var seen: (content: Bool, finish: Bool) = (false, false)
+            try json.forEachMember { json, key in
+                switch key {
+                case "content" where !seen.content:
+                    seen.content = true
+                    var sawParts = false
+                    try json.forEachMember { json, key in
+                        guard key == "parts", !sawParts else { return try json.skipValue() }
+                        sawParts = true
+                        try json.forEachElement { json, _ in found.parts.append(try part(&json)) }
+                    }
+                case "finishReason" where !seen.finish:
+                    seen.finish = true
+                    found.finishReason = try json.string()
+                default: try json.skipValue()
+                }
+            }
+            candidate = found
+        }
+        return candidate
+    }
+
+    private static func part(_ json: inout JSONReader) throws -> Candidate.Part {
+        var part = Candidate.Part()
+        var seen: (text: Bool, thought: Bool, call: Bool) = (false, false, false)
+        try json.forEachMember { json, key in
+            switch key {
+            case "text" where !seen.text:
+                seen.text = true
+                part.text = try json.string()
+            case "thought" where !seen.thought:
+                seen.thought = true
+                part.thought = try json.bool() == true
+            case "functionCall" where !seen.call:
+                seen.call = true
+                var seenCall: (name: Bool, id: Bool, args: Bool) = (false, false, false)
+                try json.forEachMember { json, key in
+                    switch key {
+                    case "name" where !seenCall.name:
+                        seenCall.name = true
+                        part.functionName = try json.string()
+                    case "id" where !seenCall.id:
+                        seenCall.id = true
+                        part.functionID = try json.string()
+                    case "args" where !seenCall.args:
+                        seenCall.args = true
+                        part.arguments = String(decoding: try json.rawValue(), as: UTF8.self)
+                    default: try json.skipValue()
+                    }
+                }
+            default: try json.skipValue()
+            }
+        }
+        return part
+    }
+
+    /// `promptFeedback.blockReason`.
+    private static func blockReason(_ json: inout JSONReader) throws -> String? {
+        var reason: String?
+        var seen = false
+        try json.forEachMember { json, key in
+            guard key == "blockReason", !seen else { return try json.skipValue() }
+            seen = true
+            reason = try json.string()
+        }
+        return reason
+    }
+
+    /// Output includes thinking tokens (billed as output); `nil` when the value is not an object.
+    static func usage(_ json: inout JSONReader) throws -> (input: Int?, output: Int?)? {
+        var counts: (prompt: Int64?, candidates: Int64?, thoughts: Int64?) = (nil, nil, nil)
+        var seen: (prompt: Bool, candidates: Bool, thoughts: Bool) = (false, false, false)
+        let isObject = try json.forEachMember { json, key in
+            switch key {
+            case "promptTokenCount" where !seen.prompt:
+                seen.prompt = true
+                counts.prompt = try json.integer()
+            case "candidatesTokenCount" where !seen.candidates:
+                seen.candidates = true
+                counts.candidates = try json.integer()
+            case "thoughtsTokenCount" where !seen.thoughts:
+                seen.thoughts = true
+                counts.thoughts = try json.integer()
+            default: try json.skipValue()
+            }
+        }
+        guard isObject else { return nil }
+        return (WireParsing.tokens(counts.prompt), WireParsing.tokens(counts.candidates, counts.thoughts) ?? 0)
     }
 
     static func finishReason(_ reason: String?, hasToolCalls: Bool) -> FinishReason {
@@ -98,38 +307,59 @@ struct GeminiAdapter: ProviderAdapter {
     struct StreamDecoder: ChatStreamDecoder {
         private var callCount = 0
 
-        mutating func decode(_ event: ServerSentEvent) throws(ProviderError) -> [StreamPiece] {
-            let json = try WireParsing.json(Array(event.data.utf8), "Gemini stream event")
-            if let error = json["error"], !error.isNull {
-                throw GeminiAdapter.classify(status: Int(error["code"]?.integer ?? 500), body: json, headers: [:])
-            }
-            var pieces: [StreamPiece] = []
-            let candidate = json["candidates"]?[0]
-            if candidate == nil, let reason = json["promptFeedback"]?["blockReason"]?.string {
-                throw ProviderError(.contentPolicy, status: 200, message: "Gemini blocked the prompt: \(reason)")
-            }
-            var sawCall = false
-            for part in candidate?["content"]?["parts"]?.array ?? [] {
-                if let text = part["text"]?.string, !text.isEmpty, part["thought"] != .bool(true) { pieces.append(.text(text)) }
-                if let call = GeminiAdapter.toolCall(part, index: callCount) {
-                    callCount += 1
-                    sawCall = true
-                    pieces.append(.toolCall(call))
+        mutating func decode(_ event: RawServerSentEvent, into pieces: inout [StreamPiece]) throws(ProviderError) {
+            var candidate: Candidate?
+            var usage: (input: Int?, output: Int?)?
+            var blockReason: String?
+            var error: JSONValue?
+            var seen: (candidates: Bool, usage: Bool, feedback: Bool, error: Bool) = (false, false, false, false)
+            try WireParsing.read(event.data, "Gemini stream event") { json in
+                try json.forEachMember { json, key in
+                    switch key {
+                    case "candidates" where !seen.candidates:
+                        seen.candidates = true
+                        candidate = try GeminiAdapter.firstCandidate(&json)
+                    case "usageMetadata" where !seen.usage:
+                        seen.usage = true
+                        usage = try GeminiAdapter.usage(&json)
+                    case "promptFeedback" where !seen.feedback:
+                        seen.feedback = true
+                        blockReason = try GeminiAdapter.blockReason(&json)
+                    case "error" where !seen.error:
+                        seen.error = true
+                        let value = try json.value()
+                        if value != .null { error = value }
+                    default: try json.skipValue()
+                    }
                 }
             }
-            if let usage = GeminiAdapter.usage(json["usageMetadata"]) { pieces.append(.usage(input: usage.input, output: usage.output)) }
-            if let reason = candidate?["finishReason"]?.string {
+            if let error {
+                throw GeminiAdapter.classify(status: Int(error["code"]?.integer ?? 500), body: ["error": error], headers: [:])
+            }
+            if candidate == nil, let blockReason {
+                throw ProviderError(.contentPolicy, status: 200, message: "Gemini blocked the prompt: \(blockReason)")
+            }
+            var sawCall = false
+            for part in candidate?.parts ?? [] {
+                if let text = part.text, !text.isEmpty, !part.thought { pieces.append(.text(text)) }
+                if let name = part.functionName {
+                    pieces.append(.toolCall(ToolCall(id: part.functionID ?? "call_\(callCount)", name: name, arguments: part.arguments ?? "{}")))
+                    callCount += 1
+                    sawCall = true
+                }
+            }
+            if let usage { pieces.append(.usage(input: usage.input, output: usage.output)) }
+            if let reason = candidate?.finishReason {
                 pieces.append(.finish(GeminiAdapter.finishReason(reason, hasToolCalls: sawCall || callCount > 0)))
                 pieces.append(.end)
             }
-            return pieces
         }
 
-        mutating func finish() -> [StreamPiece] { [] }
+        mutating func finish(into pieces: inout [StreamPiece]) {}
     }
 
     func classify(status: Int, headers: [String: String], body: [UInt8]) -> ProviderError {
-        Self.classify(status: status, body: JSONValue(parsing: body) ?? .null, headers: headers)
+        Self.classify(status: status, body: JSONValue(parsing: body) ?? .null, headers: WireParsing.unforwarded(headers))
     }
 
     static func classify(status: Int, body: JSONValue, headers: [String: String]) -> ProviderError {
@@ -154,6 +384,8 @@ struct GeminiAdapter: ProviderAdapter {
             return ProviderError(.rateLimited, status: status, message: message, retryAfter: retryAfter)
         case "UNAUTHENTICATED", "PERMISSION_DENIED": return ProviderError(.authInvalid, status: status, message: message)
         case "NOT_FOUND": return ProviderError(.modelNotFound, status: status, message: message)
+        case "INVALID_ARGUMENT" where WireParsing.saysUnknownModel(message) && !lowered.contains("api key"):
+            return ProviderError(.modelNotFound, status: status, message: message)
         case "UNAVAILABLE": return ProviderError(.overloaded, status: status, message: message, retryAfter: retryAfter)
         case "INTERNAL": return ProviderError(.serverError, status: status, message: message)
         case "DEADLINE_EXCEEDED": return ProviderError(.timeout, status: status, message: message)

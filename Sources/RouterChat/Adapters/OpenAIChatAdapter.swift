@@ -4,72 +4,259 @@ import Foundation
 /// OpenAI chat completions (`POST {base}/chat/completions`, `Authorization: Bearer`), the format
 /// Groq, Mistral, OpenRouter, Ollama's `/v1` and most compatible servers speak.
 struct OpenAIChatAdapter: ProviderAdapter {
-    func makeRequest(_ chat: ChatRequest, model: String, baseURL: String, secret: Secret?, maxTokens: Int, stream: Bool) throws(ProviderError) -> TransportRequest {
-        var messages: [JSONValue] = []
-        if let system = chat.system { messages.append(["role": "system", "content": .string(system)]) }
-        for message in chat.messages { messages.append(Self.encode(message)) }
-        var body: [String: JSONValue] = ["model": .string(model), "messages": .array(messages), "max_tokens": .integer(Int64(maxTokens))]
-        if let temperature = chat.temperature { body["temperature"] = .number(temperature) }
-        if !chat.stop.isEmpty { body["stop"] = .array(chat.stop.map(JSONValue.string)) }
+    func makeRequest(_ chat: ChatRequest, model: String, baseURL: String, secret: Secret?, maxTokens: Int, stream: Bool, options: RequestOptions) throws(ProviderError) -> TransportRequest {
+        var json = JSONWriter(capacity: 256 + TokenEstimator.textBytes(of: chat))
+        json.beginObject()
+        json.key("model")
+        json.string(model)
+        json.key("messages")
+        json.beginArray()
+        if let system = chat.system {
+            json.beginObject()
+            json.key("role")
+            json.literal("system")
+            json.key("content")
+            json.string(system)
+            json.endObject()
+        }
+        for message in chat.messages { Self.encode(message, into: &json) }
+        json.endArray()
+        // Reasoning models (o-series, gpt-5) refuse `max_tokens`.
+        json.key(options.maxCompletionTokens ? "max_completion_tokens" : "max_tokens")
+        json.integer(maxTokens)
+        if let temperature = chat.temperature {
+            json.key("temperature")
+            json.number(temperature)
+        }
+        if !chat.stop.isEmpty {
+            json.key("stop")
+            json.beginArray()
+            for stop in chat.stop { json.string(stop) }
+            json.endArray()
+        }
         if !chat.tools.isEmpty {
-            body["tools"] = .array(chat.tools.map { tool in
-                ["type": "function", "function": ["name": .string(tool.name), "description": .string(tool.description), "parameters": tool.parameters]]
-            })
+            json.key("tools")
+            json.beginArray()
+            for tool in chat.tools {
+                json.beginObject()
+                json.key("type")
+                json.literal("function")
+                json.key("function")
+                json.beginObject()
+                json.key("name")
+                json.string(tool.name)
+                json.key("description")
+                json.string(tool.description)
+                json.key("parameters")
+                json.value(tool.parameters)
+                json.endObject()
+                json.endObject()
+            }
+            json.endArray()
         }
-        if chat.responseFormat == .json { body["response_format"] = ["type": "json_object"] }
+        if chat.responseFormat == .json {
+            json.key("response_format")
+            json.beginObject()
+            json.key("type")
+            json.literal("json_object")
+            json.endObject()
+        }
         if stream {
-            body["stream"] = true
+            json.key("stream")
+            json.bool(true)
             // Without this the stream carries no usage, and the call could not be settled exactly.
-            body["stream_options"] = ["include_usage": true]
+            json.key("stream_options")
+            json.beginObject()
+            json.key("include_usage")
+            json.bool(true)
+            json.endObject()
         }
+        json.endObject()
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if stream { headers.append(("Accept", "text/event-stream")) }
         if let secret, !secret.isEmpty { headers.append(("Authorization", "Bearer " + secret.plaintext)) }
-        return TransportRequest(url: WireParsing.url(baseURL, "/chat/completions"), headers: headers, body: JSONValue.object(body).jsonBytes)
+        return TransportRequest(url: WireParsing.url(baseURL, "/chat/completions"), headers: headers, body: json.bytes)
     }
 
-    private static func encode(_ message: ChatMessage) -> JSONValue {
-        var object: [String: JSONValue] = ["role": .string(message.role.rawValue)]
+    private static func encode(_ message: ChatMessage, into json: inout JSONWriter) {
+        json.beginObject()
+        json.key("role")
+        json.string(message.role.rawValue)
+        json.key("content")
         let onlyText = message.content.allSatisfy { if case .text = $0 { true } else { false } }
         if onlyText {
-            object["content"] = message.content.isEmpty && !message.toolCalls.isEmpty ? .null : .string(message.text)
+            if message.content.isEmpty && !message.toolCalls.isEmpty {
+                json.null()
+            } else {
+                json.beginString()
+                for case .text(let text) in message.content { json.stringPart(text) }
+                json.endString()
+            }
         } else {
-            object["content"] = .array(message.content.map { part in
+            json.beginArray()
+            for part in message.content {
+                json.beginObject()
                 switch part {
-                case .text(let text): ["type": "text", "text": .string(text)]
-                case .imageURL(let url): ["type": "image_url", "image_url": ["url": .string(url)]]
+                case .text(let text):
+                    json.key("type")
+                    json.literal("text")
+                    json.key("text")
+                    json.string(text)
+                case .imageURL(let url):
+                    json.key("type")
+                    json.literal("image_url")
+                    json.key("image_url")
+                    json.beginObject()
+                    json.key("url")
+                    json.string(url)
+                    json.endObject()
                 case .imageData(let data, let mediaType):
-                    ["type": "image_url", "image_url": ["url": .string("data:\(mediaType);base64,\(WireParsing.base64(data))")]]
+                    json.key("type")
+                    json.literal("image_url")
+                    json.key("image_url")
+                    json.beginObject()
+                    json.key("url")
+                    json.beginString()
+                    json.stringPart("data:")
+                    json.stringPart(mediaType)
+                    json.stringPart(";base64,")
+                    json.stringPart(WireParsing.base64(data))
+                    json.endString()
+                    json.endObject()
                 }
-            })
+                json.endObject()
+            }
+            json.endArray()
         }
         if !message.toolCalls.isEmpty {
-            object["tool_calls"] = .array(message.toolCalls.map { call in
-                ["id": .string(call.id), "type": "function", "function": ["name": .string(call.name), "arguments": .string(call.arguments)]]
-            })
+            json.key("tool_calls")
+            json.beginArray()
+            for call in message.toolCalls {
+                json.beginObject()
+                json.key("id")
+                json.string(call.id)
+                json.key("type")
+                json.literal("function")
+                json.key("function")
+                json.beginObject()
+                json.key("name")
+                json.string(call.name)
+                json.key("arguments")
+                json.string(call.arguments)
+                json.endObject()
+                json.endObject()
+            }
+            json.endArray()
         }
-        if let id = message.toolCallID { object["tool_call_id"] = .string(id) }
-        return .object(object)
+        if let id = message.toolCallID {
+            json.key("tool_call_id")
+            json.string(id)
+        }
+        json.endObject()
     }
 
     func decodeReply(_ body: [UInt8]) throws(ProviderError) -> DecodedReply {
-        let json = try WireParsing.json(body, "OpenAI response")
-        guard let choice = json["choices"]?[0], let message = choice["message"] else {
-            throw ProviderError(.malformedResponse, message: "the OpenAI response has no choices[0].message")
-        }
-        let text = message["content"]?.string ?? ""
-        let toolCalls = try (message["tool_calls"]?.array ?? []).map { call throws(ProviderError) in
-            guard let id = call["id"]?.string, let name = call["function"]?["name"]?.string else {
-                throw ProviderError(.malformedResponse, message: "an OpenAI tool call has no id or function name")
+        // Foundation keeps the first of duplicate members; so does every `== nil` guard here.
+        var sawMessage = false
+        var text: String?
+        var toolCalls: [ToolCall]?
+        var finish: String?
+        var input: Int64?
+        var output: Int64?
+        var sawUsage = false
+        var sawChoices = false
+        var badToolCall = false
+        try WireParsing.read(body, "OpenAI response") { json in
+            try json.forEachMember { json, key in
+                switch key {
+                case "choices" where !sawChoices:
+                    sawChoices = true
+                    try json.forEachElement { json, position in
+                        guard position == 0 else { return try json.skipValue() }
+                        var sawMembers: (message: Bool, finish: Bool) = (false, false)
+                        try json.forEachMember { json, key in
+                            switch key {
+                            case "message" where !sawMembers.message:
+                                sawMembers.message = true
+                                sawMessage = true
+                                var sawContent = false
+                                try json.forEachMember { json, key in
+                                    switch key {
+                                    case "content" where !sawContent:
+                                        sawContent = true
+                                        text = try json.string()
+                                    case "tool_calls" where toolCalls == nil:
+                                        var calls: [ToolCall] = []
+                                        try json.forEachElement { json, _ in
+                                            if let call = try Self.toolCall(&json) { calls.append(call) } else { badToolCall = true }
+                                        }
+                                        toolCalls = calls
+                                    default: try json.skipValue()
+                                    }
+                                }
+                            case "finish_reason" where !sawMembers.finish:
+                                sawMembers.finish = true
+                                finish = try json.string()
+                            default: try json.skipValue()
+                            }
+                        }
+                    }
+                case "usage" where !sawUsage:
+                    sawUsage = true
+                    var seen: (input: Bool, output: Bool) = (false, false)
+                    try json.forEachMember { json, key in
+                        switch key {
+                        case "prompt_tokens" where !seen.input:
+                            seen.input = true
+                            input = try json.integer()
+                        case "completion_tokens" where !seen.output:
+                            seen.output = true
+                            output = try json.integer()
+                        default: try json.skipValue()
+                        }
+                    }
+                default: try json.skipValue()
+                }
             }
-            return ToolCall(id: id, name: name, arguments: call["function"]?["arguments"]?.string ?? "{}")
         }
-        guard let usage = json["usage"], let input = WireParsing.tokens(usage["prompt_tokens"]?.integer),
-            let output = WireParsing.tokens(usage["completion_tokens"]?.integer)
-        else {
+        guard sawMessage else { throw ProviderError(.malformedResponse, message: "the OpenAI response has no choices[0].message") }
+        guard !badToolCall else { throw ProviderError(.malformedResponse, message: "an OpenAI tool call has no id or function name") }
+        guard let input = WireParsing.tokens(input), let output = WireParsing.tokens(output) else {
             throw ProviderError(.malformedResponse, message: "the OpenAI response has no usage")
         }
-        return DecodedReply(text: text, toolCalls: toolCalls, finishReason: Self.finishReason(choice["finish_reason"]?.string), usage: Usage(inputTokens: input, outputTokens: output))
+        return DecodedReply(text: text ?? "", toolCalls: toolCalls ?? [], finishReason: Self.finishReason(finish), usage: Usage(inputTokens: input, outputTokens: output))
+    }
+
+    /// One complete tool call (`nil`: no id or function name).
+    private static func toolCall(_ json: inout JSONReader) throws -> ToolCall? {
+        var id: String?
+        var name: String?
+        var arguments: String?
+        var seen: (id: Bool, function: Bool) = (false, false)
+        let isObject = try json.forEachMember { json, key in
+            switch key {
+            case "id" where !seen.id:
+                seen.id = true
+                id = try json.string()
+            case "function" where !seen.function:
+                seen.function = true
+                var seenFunction: (name: Bool, arguments: Bool) = (false, false)
+                try json.forEachMember { json, key in
+                    switch key {
+                    case "name" where !seenFunction.name:
+                        seenFunction.name = true
+                        name = try json.string()
+                    case "arguments" where !seenFunction.arguments:
+                        seenFunction.arguments = true
+                        arguments = try json.string()
+                    default: try json.skipValue()
+                    }
+                }
+            default: try json.skipValue()
+            }
+        }
+        guard isObject, let id, let name else { return nil }
+        return ToolCall(id: id, name: name, arguments: arguments ?? "{}")
     }
 
     static func finishReason(_ reason: String?) -> FinishReason {
@@ -88,41 +275,142 @@ struct OpenAIChatAdapter: ProviderAdapter {
     struct StreamDecoder: ChatStreamDecoder {
         private var calls: [Int: (id: String, name: String, arguments: String)] = [:]
 
-        mutating func decode(_ event: ServerSentEvent) throws(ProviderError) -> [StreamPiece] {
-            if event.data == "[DONE]" { return finish() + [.end] }
-            let json = try WireParsing.json(Array(event.data.utf8), "OpenAI stream event")
-            if let error = json["error"], !error.isNull {
-                throw OpenAIChatAdapter.classify(status: 500, body: json, headers: [:])
+        mutating func decode(_ event: RawServerSentEvent, into pieces: inout [StreamPiece]) throws(ProviderError) {
+            if event.dataIs("[DONE]") {
+                finish(into: &pieces)
+                pieces.append(.end)
+                return
             }
-            var pieces: [StreamPiece] = []
-            if let choice = json["choices"]?[0] {
-                if let text = choice["delta"]?["content"]?.string, !text.isEmpty { pieces.append(.text(text)) }
-                for fragment in choice["delta"]?["tool_calls"]?.array ?? [] {
-                    let index = Int(fragment["index"]?.integer ?? 0)
-                    var call = calls[index] ?? (id: "", name: "", arguments: "")
-                    if let id = fragment["id"]?.string { call.id = id }
-                    if let name = fragment["function"]?["name"]?.string { call.name += name }
-                    if let arguments = fragment["function"]?["arguments"]?.string { call.arguments += arguments }
-                    calls[index] = call
+            var text: String?
+            var finishReason: String?
+            var usage: (input: Int64?, output: Int64?)?
+            var error: JSONValue?
+            var seen: (error: Bool, choices: Bool, usage: Bool) = (false, false, false)
+            var fragments: [(index: Int, id: String?, name: String?, arguments: String?)] = []
+            try WireParsing.read(event.data, "OpenAI stream event") { json in
+                try json.forEachMember { json, key in
+                    switch key {
+                    case "error" where !seen.error:
+                        seen.error = true
+                        let value = try json.value()
+                        if value != .null { error = value }
+                    case "choices" where !seen.choices:
+                        seen.choices = true
+                        try json.forEachElement { json, position in
+                            guard position == 0 else { return try json.skipValue() }
+                            var seenChoice: (delta: Bool, finish: Bool) = (false, false)
+                            try json.forEachMember { json, key in
+                                switch key {
+                                case "delta" where !seenChoice.delta:
+                                    seenChoice.delta = true
+                                    var seenDelta: (content: Bool, calls: Bool) = (false, false)
+                                    try json.forEachMember { json, key in
+                                        switch key {
+                                        case "content" where !seenDelta.content:
+                                            seenDelta.content = true
+                                            text = try json.string()
+                                        case "tool_calls" where !seenDelta.calls:
+                                            seenDelta.calls = true
+                                            try json.forEachElement { json, _ in
+                                                if let fragment = try Self.fragment(&json) { fragments.append(fragment) }
+                                            }
+                                        default: try json.skipValue()
+                                        }
+                                    }
+                                case "finish_reason" where !seenChoice.finish:
+                                    seenChoice.finish = true
+                                    finishReason = try json.string()
+                                default: try json.skipValue()
+                                }
+                            }
+                        }
+                    case "usage" where !seen.usage:
+                        seen.usage = true
+                        if try json.null() { return }
+                        var reported: (input: Int64?, output: Int64?) = (nil, nil)
+                        var seenUsage: (input: Bool, output: Bool) = (false, false)
+                        try json.forEachMember { json, key in
+                            switch key {
+                            case "prompt_tokens" where !seenUsage.input:
+                                seenUsage.input = true
+                                reported.input = try json.integer()
+                            case "completion_tokens" where !seenUsage.output:
+                                seenUsage.output = true
+                                reported.output = try json.integer()
+                            default: try json.skipValue()
+                            }
+                        }
+                        usage = reported
+                    default: try json.skipValue()
+                    }
                 }
-                if let reason = choice["finish_reason"]?.string { pieces.append(.finish(OpenAIChatAdapter.finishReason(reason))) }
             }
-            if let usage = json["usage"], !usage.isNull {
-                pieces.append(.usage(input: WireParsing.tokens(usage["prompt_tokens"]?.integer), output: WireParsing.tokens(usage["completion_tokens"]?.integer)))
+            if let error { throw OpenAIChatAdapter.classifyStreamError(error) }
+            if let text, !text.isEmpty { pieces.append(.text(text)) }
+            for fragment in fragments {
+                var call = calls[fragment.index] ?? (id: "", name: "", arguments: "")
+                if let id = fragment.id { call.id = id }
+                if let name = fragment.name { call.name += name }
+                if let arguments = fragment.arguments { call.arguments += arguments }
+                calls[fragment.index] = call
             }
-            return pieces
+            if let finishReason { pieces.append(.finish(OpenAIChatAdapter.finishReason(finishReason))) }
+            if let usage { pieces.append(.usage(input: WireParsing.tokens(usage.input), output: WireParsing.tokens(usage.output))) }
         }
 
-        mutating func finish() -> [StreamPiece] {
+        /// One tool-call fragment of a delta (one that is not an object counts as an empty
+        /// fragment at index 0, as the tree path read it).
+        private static func fragment(_ json: inout JSONReader) throws -> (index: Int, id: String?, name: String?, arguments: String?)? {
+            var fragment: (index: Int, id: String?, name: String?, arguments: String?) = (0, nil, nil, nil)
+            var seen: (index: Bool, id: Bool, function: Bool) = (false, false, false)
+            try json.forEachMember { json, key in
+                switch key {
+                case "index" where !seen.index:
+                    seen.index = true
+                    fragment.index = Int(try json.integer() ?? 0)
+                case "id" where !seen.id:
+                    seen.id = true
+                    fragment.id = try json.string()
+                case "function" where !seen.function:
+                    seen.function = true
+                    var seenFunction: (name: Bool, arguments: Bool) = (false, false)
+                    try json.forEachMember { json, key in
+                        switch key {
+                        case "name" where !seenFunction.name:
+                            seenFunction.name = true
+                            fragment.name = try json.string()
+                        case "arguments" where !seenFunction.arguments:
+                            seenFunction.arguments = true
+                            fragment.arguments = try json.string()
+                        default: try json.skipValue()
+                        }
+                    }
+                default: try json.skipValue()
+                }
+            }
+            return fragment
+        }
+
+        mutating func finish(into pieces: inout [StreamPiece]) {
             defer { calls.removeAll() }
-            return calls.keys.sorted().compactMap { index in
-                guard let call = calls[index] else { return nil }
-                return .toolCall(ToolCall(id: call.id, name: call.name, arguments: call.arguments.isEmpty ? "{}" : call.arguments))
+            for index in calls.keys.sorted() {
+                guard let call = calls[index] else { continue }
+                pieces.append(.toolCall(ToolCall(id: call.id, name: call.name, arguments: call.arguments.isEmpty ? "{}" : call.arguments)))
             }
         }
     }
 
+    /// An `error` object inside a stream, classified as a response carrying it would be: by its
+    /// code and type first, then by the HTTP status its `code` names (a relayed error often
+    /// carries one), and as a server error when nothing says otherwise.
+    static func classifyStreamError(_ error: JSONValue) -> ProviderError {
+        let code = error["code"]?.integer ?? error["code"]?.string.flatMap { Int64($0) } ?? error["status"]?.integer
+        let status = code.flatMap { (400...599).contains($0) ? Int($0) : nil } ?? 500
+        return classify(status: status, body: ["error": error], headers: [:])
+    }
+
     func classify(status: Int, headers: [String: String], body: [UInt8]) -> ProviderError {
+        let headers = WireParsing.unforwarded(headers)
         var error = Self.classify(status: status, body: JSONValue(parsing: body) ?? .null, headers: headers)
         if error.kind == .rateLimited, error.retryAfter == nil {
             // No retry-after: the reset of whichever window is empty says how long to wait.
@@ -134,7 +422,7 @@ struct OpenAIChatAdapter: ProviderAdapter {
 
     static func classify(status: Int, body: JSONValue, headers: [String: String]) -> ProviderError {
         let error = body["error"] ?? .null
-        let message = error["message"]?.string ?? body.string ?? ""
+        let message = error["message"]?.string ?? error.string ?? body.string ?? ""
         let code = error["code"]?.string ?? ""
         let type = error["type"]?.string ?? ""
         let retryAfter = WireParsing.retryAfter(headers)
@@ -147,7 +435,7 @@ struct OpenAIChatAdapter: ProviderAdapter {
         if code == "content_policy_violation" || code == "content_filter" || type == "content_policy_violation" {
             return ProviderError(.contentPolicy, status: status, message: message)
         }
-        if code == "model_not_found" || (status == 404 && message.lowercased().contains("model")) {
+        if code == "model_not_found" || ([400, 404, 422].contains(status) && WireParsing.saysUnknownModel(message)) || (status == 404 && message.lowercased().contains("model")) {
             return ProviderError(.modelNotFound, status: status, message: message)
         }
         if code == "invalid_api_key" || type == "authentication_error" {
@@ -156,11 +444,16 @@ struct OpenAIChatAdapter: ProviderAdapter {
         if code == "rate_limit_exceeded" || type == "rate_limit_exceeded" || type == "requests" || type == "tokens" {
             return ProviderError(.rateLimited, status: status, message: message, retryAfter: retryAfter)
         }
+        if type == "server_error" || code == "server_error" {
+            return ProviderError(.serverError, status: status, message: message)
+        }
         return WireParsing.byStatus(status, message: message, retryAfter: retryAfter)
     }
 
     func rateLimits(from headers: [String: String]) -> ProviderRateLimits {
-        ProviderRateLimits(
+        guard !headers.isEmpty else { return ProviderRateLimits() }
+        let headers = WireParsing.unforwarded(headers)
+        return ProviderRateLimits(
             remainingRequests: headers["x-ratelimit-remaining-requests"].flatMap { Int($0) },
             remainingTokens: headers["x-ratelimit-remaining-tokens"].flatMap { Int($0) },
             requestsReset: headers["x-ratelimit-reset-requests"].flatMap(WireParsing.goDuration),

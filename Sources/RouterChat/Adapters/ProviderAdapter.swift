@@ -3,9 +3,13 @@ import Foundation
 
 /// Encodes ``ChatRequest``s into one provider wire format and decodes its answers and errors.
 /// Adapters are stateless; a stream's state lives in the ``ChatStreamDecoder`` they make.
+///
+/// The hot path — request bodies, complete replies, stream events — is byte-level
+/// (``JSONWriter``, ``JSONReader``): no ``JSONValue`` tree, unknown members skipped unread.
+/// Error bodies, read once per failure, are parsed into a tree.
 protocol ProviderAdapter: Sendable {
     /// The HTTP request for `chat` to `model` at `baseURL`.
-    func makeRequest(_ chat: ChatRequest, model: String, baseURL: String, secret: Secret?, maxTokens: Int, stream: Bool) throws(ProviderError) -> TransportRequest
+    func makeRequest(_ chat: ChatRequest, model: String, baseURL: String, secret: Secret?, maxTokens: Int, stream: Bool, options: RequestOptions) throws(ProviderError) -> TransportRequest
     /// The reply in a complete (non-streaming) success body.
     func decodeReply(_ body: [UInt8]) throws(ProviderError) -> DecodedReply
     /// A decoder for one streamed reply.
@@ -16,11 +20,39 @@ protocol ProviderAdapter: Sendable {
     func rateLimits(from headers: [String: String]) -> ProviderRateLimits
 }
 
+/// What the catalog says about a model that changes how its request is written.
+struct RequestOptions: Sendable, Hashable {
+    /// OpenAI reasoning models (o-series, gpt-5) refuse `max_tokens` and take
+    /// `max_completion_tokens` (``RouterSDK/ModelInfo/usesMaxCompletionTokens``).
+    var maxCompletionTokens = false
+}
+
+extension ProviderAdapter {
+    /// A request with default options (tests and callers without catalog information).
+    func makeRequest(_ chat: ChatRequest, model: String, baseURL: String, secret: Secret?, maxTokens: Int, stream: Bool) throws(ProviderError) -> TransportRequest {
+        try makeRequest(chat, model: model, baseURL: baseURL, secret: secret, maxTokens: maxTokens, stream: stream, options: RequestOptions())
+    }
+
+    /// The pieces a whole (non-streamed) reply amounts to, for a stream request a server
+    /// answered with one complete JSON body instead of events.
+    func pieces(ofReply body: [UInt8]) throws(ProviderError) -> [StreamPiece] {
+        let reply = try decodeReply(body)
+        var pieces: [StreamPiece] = []
+        if !reply.text.isEmpty { pieces.append(.text(reply.text)) }
+        pieces += reply.toolCalls.map(StreamPiece.toolCall)
+        pieces.append(.finish(reply.finishReason))
+        pieces.append(.usage(input: reply.usage.inputTokens, output: reply.usage.outputTokens))
+        pieces.append(.end)
+        return pieces
+    }
+}
+
 /// A decoded reply.
 struct DecodedReply: Sendable, Hashable {
     var text: String
     var toolCalls: [ToolCall]
     var finishReason: FinishReason
+    /// The usage as reported; ``Plausible`` replaces impossible counts before it is charged.
     var usage: Usage
 }
 
@@ -37,10 +69,54 @@ enum StreamPiece: Sendable, Hashable {
 
 /// Turns one stream's server-sent events into pieces, keeping partial tool calls between events.
 protocol ChatStreamDecoder: Sendable {
-    /// The pieces one event contributes.
-    mutating func decode(_ event: ServerSentEvent) throws(ProviderError) -> [StreamPiece]
-    /// Pieces held back until the stream ends (tool calls still being assembled).
-    mutating func finish() -> [StreamPiece]
+    /// Appends the pieces one event contributes to `pieces`.
+    mutating func decode(_ event: RawServerSentEvent, into pieces: inout [StreamPiece]) throws(ProviderError)
+    /// Appends pieces held back until the stream ends (tool calls still being assembled).
+    mutating func finish(into pieces: inout [StreamPiece])
+}
+
+extension ChatStreamDecoder {
+    /// The pieces of one event (tests and the public parser's events).
+    mutating func decode(_ event: ServerSentEvent) throws(ProviderError) -> [StreamPiece] {
+        var pieces: [StreamPiece] = []
+        let name = event.event.map { Array($0.utf8) }
+        let data = Array(event.data.utf8)
+        try data.withUnsafeBufferPointer { data throws(ProviderError) in
+            if let name {
+                try name.withUnsafeBufferPointer { name throws(ProviderError) in try decode(RawServerSentEvent(name: name, data: data), into: &pieces) }
+            } else {
+                try decode(RawServerSentEvent(name: nil, data: data), into: &pieces)
+            }
+        }
+        return pieces
+    }
+
+    /// The pieces held back until the end.
+    mutating func finish() -> [StreamPiece] {
+        var pieces: [StreamPiece] = []
+        finish(into: &pieces)
+        return pieces
+    }
+}
+
+/// The usage a call is charged: what the provider reported, with impossible counts treated as
+/// missing and replaced by the estimate. A request always has input, so a reported 0 input
+/// tokens is impossible; 0 output tokens after text or tool calls arrived is too (seen from
+/// Gemini-compatible servers reporting `usageMetadata` of all zeros), and charging it would
+/// settle the call at cost 0.
+enum Plausible {
+    static func usage(input reportedInput: Int?, output reportedOutput: Int?, estimatedInput: Int, text: String, toolCalls: [ToolCall] = []) -> Usage {
+        let input = reportedInput.flatMap { $0 > 0 ? $0 : nil } ?? estimatedInput
+        let produced = !text.isEmpty || !toolCalls.isEmpty
+        let output: Int
+        if let reportedOutput, reportedOutput > 0 || !produced {
+            output = reportedOutput
+        } else {
+            output = TokenEstimator.tokens(in: text)
+                + toolCalls.reduce(0) { $0 + TokenEstimator.tokens(in: $1.name) + TokenEstimator.tokens(in: $1.arguments) }
+        }
+        return Usage(inputTokens: input, outputTokens: output)
+    }
 }
 
 /// Parsing helpers the adapters share.
@@ -55,19 +131,63 @@ enum WireParsing {
         return Int(min(total, Int64(Usage.maximumTokens)))
     }
 
-    /// The JSON of a body, or a `malformedResponse` error.
-    static func json(_ body: [UInt8], _ what: String) throws(ProviderError) -> JSONValue {
-        guard String(validating: body, as: UTF8.self) != nil else {
-            throw ProviderError(.malformedResponse, message: "the \(what) is not UTF-8")
+    /// Reads `body` as one JSON document with `decode`, turning a syntax error into
+    /// `malformedResponse` (as a body that is not UTF-8 or not JSON always was).
+    @discardableResult
+    static func read<T>(_ body: [UInt8], _ what: String, _ decode: (inout JSONReader) throws -> T) throws(ProviderError) -> T {
+        do {
+            return try body.withUnsafeBufferPointer { buffer in try JSONReader.read(buffer, decode) }
+        } catch let error as ProviderError {
+            throw error
+        } catch {
+            throw ProviderError(.malformedResponse, message: "the \(what) is not valid JSON (\(error))")
         }
-        guard let value = JSONValue(parsing: body) else {
-            throw ProviderError(.malformedResponse, message: "the \(what) is not JSON")
-        }
-        return value
     }
 
-    /// A `retry-after` header: seconds, or an HTTP date (relative to `now`).
+    /// ``read(_:_:_:)`` over bytes in place (a stream event's data).
+    @discardableResult
+    static func read<T>(_ body: UnsafeBufferPointer<UInt8>, _ what: String, _ decode: (inout JSONReader) throws -> T) throws(ProviderError) -> T {
+        do {
+            return try JSONReader.read(body, decode)
+        } catch let error as ProviderError {
+            throw error
+        } catch {
+            throw ProviderError(.malformedResponse, message: "the \(what) is not valid JSON (\(error))")
+        }
+    }
+
+    /// Header prefixes under which proxies forward a provider's own headers: LiteLLM sends
+    /// `llm_provider-retry-after`, `llm_provider-x-ratelimit-reset-requests`, …
+    static let forwardingPrefixes = ["llm_provider-"]
+
+    /// `headers` with every forwarded header also under its own name (a header sent directly
+    /// wins). Returns `headers` itself, without copying, when nothing was forwarded.
+    static func unforwarded(_ headers: [String: String]) -> [String: String] {
+        guard headers.keys.contains(where: { name in forwardingPrefixes.contains { name.hasPrefix($0) } }) else { return headers }
+        var merged = headers
+        for (name, value) in headers {
+            for prefix in forwardingPrefixes where name.hasPrefix(prefix) {
+                let original = String(name.dropFirst(prefix.count))
+                if headers[original] == nil { merged[original] = value }
+            }
+        }
+        return merged
+    }
+
+    /// Whether an error message says the model is unknown: proxies and compatible servers answer
+    /// an unknown model with a 400 ("Invalid model name passed in model=…"), OpenAI with
+    /// `model_not_found` ("The model `x` does not exist…"), Ollama with "model \"x\" not found".
+    static func saysUnknownModel(_ message: String) -> Bool {
+        let lowered = message.lowercased()
+        guard lowered.contains("model") else { return false }
+        return lowered.contains("invalid model") || lowered.contains("model_not_found") || lowered.contains("does not exist")
+            || lowered.contains("not found") || lowered.contains("unknown model") || lowered.contains("no such model")
+    }
+
+    /// A `retry-after` header: seconds, or an HTTP date (relative to `now`); also when a proxy
+    /// forwarded it (``forwardingPrefixes``).
     static func retryAfter(_ headers: [String: String]) -> Duration? {
+        let headers = unforwarded(headers)
         if let milliseconds = headers["retry-after-ms"].flatMap(Double.init), milliseconds >= 0 {
             return .milliseconds(Int64(milliseconds.rounded(.up)))
         }
@@ -161,6 +281,19 @@ enum WireParsing {
         case 500...599: ProviderError(.serverError, status: status, message: message)
         default: ProviderError(.badRequest, status: status, message: message)
         }
+    }
+
+    /// Writes a tool call's arguments as the JSON value they are (not as a string), after
+    /// checking they are JSON.
+    ///
+    /// - Throws: `badRequest` when they are not.
+    static func writeArguments(_ call: ToolCall, into json: inout JSONWriter) throws(ProviderError) {
+        var arguments = call.arguments
+        let valid = arguments.withUTF8 { bytes in
+            (try? JSONReader.read(bytes) { reader in try reader.skipValue() }) != nil
+        }
+        guard valid else { throw ProviderError(.badRequest, message: "the arguments of tool call '\(call.id)' are not JSON") }
+        json.raw(arguments.utf8)
     }
 
     /// Base64 of image bytes.

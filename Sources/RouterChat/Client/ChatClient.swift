@@ -101,7 +101,7 @@ public struct ChatClient: Sendable {
     }
 
     private func chatOverChain(_ request: ChatRequest, _ logger: Logger?) async throws -> ChatResponse {
-        var plan = try await Plan(request, configuration: configuration, router: router)
+        var plan = try Plan(request, configuration: configuration, router: router)
         let attempts = Counter()
         let client = self
         do {
@@ -151,6 +151,8 @@ public struct ChatClient: Sendable {
         }
         do {
             var reply = try adapter.decodeReply(body)
+            reply.usage = Plausible.usage(
+                input: reply.usage.inputTokens, output: reply.usage.outputTokens, estimatedInput: plan.estimatedInput, text: reply.text, toolCalls: reply.toolCalls)
             reply.usage.latency = ContinuousClock.now - started
             return Completion(reply, usage: reply.usage)
         } catch {
@@ -203,7 +205,7 @@ public struct ChatClient: Sendable {
     }
 
     private func runStream(_ request: ChatRequest, _ logger: Logger?, _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws {
-        var plan = try await Plan(request, configuration: configuration, router: router)
+        var plan = try Plan(request, configuration: configuration, router: router)
         // Not `execute`'s attempt loop: a stream fails over only before its first content, and
         // settles itself (charging what it used when cancelled or cut off by the deadline).
         try await plan.overChain { plan, model, route in
@@ -269,27 +271,20 @@ public struct ChatClient: Sendable {
                 let body = try await response.collect(limit: configuration.maxResponseBytes)
                 throw adapter.classify(status: response.status, headers: response.headers, body: body)
             }
-            var parser = ServerSentEventParser(maxLineBytes: configuration.maxResponseBytes)
-            var decoder = adapter.makeStreamDecoder()
-            var received = 0
             output.yield(.started(model: lease.model, keyID: lease.keyID))
             progress.started = true
-            reading: for try await chunk in response.body {
-                received += chunk.count
-                guard received <= configuration.maxResponseBytes else {
-                    throw ProviderError(.responseTooLarge, status: response.status, message: "the stream passed the \(configuration.maxResponseBytes)-byte limit")
-                }
-                for event in try parser.feed(chunk) {
-                    for piece in try decoder.decode(event) {
-                        if progress.apply(piece, to: output) { break reading }
-                    }
-                }
+            if Self.isCompleteJSON(response.headers) {
+                // A server that ignores `stream` (some compatible servers, some proxies) answers
+                // with one complete body: decode it as the reply it is.
+                let body = try await response.collect(limit: configuration.maxResponseBytes)
+                for piece in try adapter.pieces(ofReply: body) { _ = progress.apply(piece, to: output) }
+            } else {
+                try await readEvents(of: response, with: adapter, into: &progress, output)
             }
             try Task.checkCancellation()
             guard progress.ended else {
                 throw ProviderError(.malformedResponse, status: response.status, message: "the stream ended before its final event (truncated)")
             }
-            for piece in decoder.finish() { _ = progress.apply(piece, to: output) }
             var usage = progress.usage
             usage.latency = ContinuousClock.now - started
             settled = true
@@ -314,6 +309,45 @@ public struct ChatClient: Sendable {
     }
 }
 
+extension ChatClient {
+    /// Whether a response to a stream request is one complete JSON body rather than events.
+    static func isCompleteJSON(_ headers: [String: String]) -> Bool {
+        guard let type = headers["content-type"]?.lowercased() else { return false }
+        return type.hasPrefix("application/json")
+    }
+
+    /// Parses a `text/event-stream` body and applies each event's pieces as it completes, until
+    /// the terminal event (later bytes are not read) or the end of the body. Pieces held back
+    /// for the end (tool calls still being assembled) are applied when the terminal event came.
+    private func readEvents(
+        of response: TransportResponse, with adapter: any ProviderAdapter, into progress: inout StreamProgress,
+        _ output: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation
+    ) async throws {
+        var parser = ServerSentEventParser(maxLineBytes: configuration.maxResponseBytes)
+        var decoder = adapter.makeStreamDecoder()
+        var pieces: [StreamPiece] = []
+        pieces.reserveCapacity(4)
+        var received = 0
+        for try await chunk in response.body {
+            received += chunk.count
+            guard received <= configuration.maxResponseBytes else {
+                throw ProviderError(.responseTooLarge, status: response.status, message: "the stream passed the \(configuration.maxResponseBytes)-byte limit")
+            }
+            try parser.feed(chunk) { event throws(ProviderError) in
+                guard !progress.ended else { return }  // nothing after the terminal event counts
+                try decoder.decode(event, into: &pieces)
+                for piece in pieces where !progress.ended { _ = progress.apply(piece, to: output) }
+                pieces.removeAll(keepingCapacity: true)
+            }
+            if progress.ended { break }
+        }
+        if progress.ended {
+            decoder.finish(into: &pieces)
+            for piece in pieces { _ = progress.apply(piece, to: output) }
+        }
+    }
+}
+
 /// What a stream has produced so far.
 private struct StreamProgress {
     let estimatedInput: Int
@@ -324,13 +358,14 @@ private struct StreamProgress {
     var reportedInput: Int?
     var reportedOutput: Int?
     var text = ""
+    var toolCalls: [ToolCall] = []
 
     init(estimatedInput: Int) { self.estimatedInput = estimatedInput }
 
-    /// The usage to charge: what the provider reported, else the estimate (the input estimate,
-    /// and the text received so far for output).
+    /// The usage to charge: what the provider reported, else (or where the report is
+    /// impossible) the estimate: the input estimate, and the text received so far for output.
     var usage: Usage {
-        Usage(inputTokens: reportedInput ?? estimatedInput, outputTokens: reportedOutput ?? TokenEstimator.tokens(in: text))
+        Plausible.usage(input: reportedInput, output: reportedOutput, estimatedInput: estimatedInput, text: text, toolCalls: toolCalls)
     }
 
     /// Applies a piece; returns `true` once the stream's terminal event arrived.
@@ -342,6 +377,7 @@ private struct StreamProgress {
             output.yield(.text(fragment))
         case .toolCall(let call):
             yieldedContent = true
+            toolCalls.append(call)
             output.yield(.toolCall(call))
         case .finish(let reason):
             finishReason = reason

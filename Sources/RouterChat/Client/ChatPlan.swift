@@ -11,7 +11,7 @@ struct Plan: Sendable {
     /// After a context-too-long failure: only models with a larger context window are tried.
     private(set) var minimumContext: Int?
 
-    init(_ request: ChatRequest, configuration: ChatClient.Configuration, router: LLMRouter) async throws(RouterError) {
+    init(_ request: ChatRequest, configuration: ChatClient.Configuration, router: LLMRouter) throws(RouterError) {
         guard !request.messages.isEmpty else { throw RouterError(.invalidArgument, "a chat request needs at least one message") }
         guard configuration.maxAttemptsPerModel >= 1, configuration.maxResponseBytes >= 1, configuration.defaultMaxTokens >= 1 else {
             throw RouterError(.invalidArgument, "maxAttemptsPerModel, maxResponseBytes and defaultMaxTokens must be at least 1")
@@ -22,7 +22,7 @@ struct Plan: Sendable {
             throw RouterError(.invalidArgument, "temperature must be between 0 and 2 (got \(temperature))")
         }
         self.request = request
-        self.catalog = await router.catalog
+        self.catalog = router.currentCatalog
         self.chain = [request.model] + (request.fallbacks.isEmpty ? configuration.fallbacks : request.fallbacks)
         self.estimatedInput = TokenEstimator.inputTokens(of: request)
         self.maxTokens = maxTokens
@@ -48,10 +48,11 @@ struct Plan: Sendable {
             throw RouterError(.unknownModel, "provider '\(lease.provider)' has no ProviderInfo (base URL, wire format); add it with LLMRouter.setProvider", model: lease.model.description)
         }
         let adapter = Self.adapter(for: provider.wireFormat)
+        let options = RequestOptions(maxCompletionTokens: catalog.models[lease.model]?.usesMaxCompletionTokens ?? false)
         do {
             var http = try adapter.makeRequest(
                 request, model: lease.model.name, baseURL: provider.baseURL, secret: provider.requiresKey ? lease.secret : nil,
-                maxTokens: maxTokens, stream: stream)
+                maxTokens: maxTokens, stream: stream, options: options)
             http.timeout = timeout
             return (adapter, http)
         } catch {

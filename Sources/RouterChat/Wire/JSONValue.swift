@@ -1,4 +1,3 @@
-import Foundation
 
 /// A JSON value: tool parameter schemas, tool-call arguments, and the provider wire formats,
 /// which the adapters build and read as trees so unknown fields never break decoding.
@@ -58,17 +57,25 @@ public enum JSONValue: Sendable, Hashable, Codable, ExpressibleByStringLiteral, 
         }
     }
 
-    /// Parses JSON bytes; `nil` if they are not JSON.
+    /// Parses JSON bytes; `nil` if they are not JSON. Accepts what Foundation's `JSONDecoder`
+    /// accepts (a leading byte-order mark and trailing commas included; the first of duplicate
+    /// members is kept).
     public init?(parsing bytes: some Collection<UInt8>) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else { return nil }
-        self = value
+        let parsed: JSONValue? = bytes.withContiguousStorageIfAvailable { buffer in
+            try? JSONReader.read(buffer) { reader in try reader.value() }
+        } ?? Array(bytes).withUnsafeBufferPointer { buffer in
+            try? JSONReader.read(buffer) { reader in try reader.value() }
+        }
+        guard let parsed else { return nil }
+        self = parsed
     }
 
-    /// Compact JSON bytes with sorted keys (equal values encode equally).
+    /// Compact JSON bytes with sorted keys (equal values encode equally). A non-finite number,
+    /// which JSON cannot hold, is written as `null`.
     public var jsonBytes: [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(self))) ?? Array("null".utf8)
+        var writer = JSONWriter(capacity: 64)
+        writer.value(self)
+        return writer.bytes
     }
 
     /// Compact JSON text with sorted keys.

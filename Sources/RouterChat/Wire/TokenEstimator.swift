@@ -32,6 +32,16 @@ public enum TokenEstimator {
         return tokens + textTokens(bytes: bytes)
     }
 
+    /// The bytes of a request's text (system prompt and text parts): how much room its encoded
+    /// body needs, give or take the framing.
+    static func textBytes(of request: ChatRequest) -> Int {
+        var bytes = request.system?.utf8.count ?? 0
+        for message in request.messages {
+            for case .text(let text) in message.content { bytes += text.utf8.count }
+        }
+        return bytes
+    }
+
     /// The estimated tokens of `text` (used for output a stream produced before it broke).
     public static func tokens(in text: String) -> Int { textTokens(bytes: text.utf8.count) }
 

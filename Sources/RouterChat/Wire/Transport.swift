@@ -88,27 +88,56 @@ public struct TransportResponse: Sendable {
     /// Header fields with lowercased names (repeated fields joined with `, `).
     public var headers: [String: String]
     /// The body, chunk by chunk.
-    public var body: AsyncThrowingStream<[UInt8], any Error>
+    public var body: AsyncThrowingStream<[UInt8], any Error> {
+        get {
+            switch storage {
+            case .streaming(let stream): stream
+            case .complete(let bytes): Self.stream(of: bytes)
+            }
+        }
+        set { storage = .streaming(newValue) }
+    }
+
+    /// A body that streams, or one already complete (kept as bytes, so ``collect(limit:)``
+    /// returns it without making a stream: the in-process and test path costs nothing extra).
+    private enum Storage: Sendable {
+        case streaming(AsyncThrowingStream<[UInt8], any Error>)
+        case complete([UInt8])
+    }
+
+    private var storage: Storage
 
     /// Creates a response.
     public init(status: Int, headers: [String: String], body: AsyncThrowingStream<[UInt8], any Error>) {
         self.status = status
         self.headers = headers
-        self.body = body
+        self.storage = .streaming(body)
     }
 
     /// A response with a complete body.
     public init(status: Int, headers: [String: String] = [:], body bytes: [UInt8]) {
-        self.init(status: status, headers: headers, body: AsyncThrowingStream { continuation in
+        self.status = status
+        self.headers = headers
+        self.storage = .complete(bytes)
+    }
+
+    private static func stream(of bytes: [UInt8]) -> AsyncThrowingStream<[UInt8], any Error> {
+        AsyncThrowingStream { continuation in
             if !bytes.isEmpty { continuation.yield(bytes) }
             continuation.finish()
-        })
+        }
     }
 
     /// Reads the whole body, refusing more than `limit` bytes.
     ///
     /// - Throws: ``RouterSDK/ProviderError`` of kind `responseTooLarge` past the limit.
     public func collect(limit: Int) async throws -> [UInt8] {
+        if case .complete(let bytes) = storage {
+            guard bytes.count <= limit else {
+                throw ProviderError(.responseTooLarge, status: status, message: "the response passed the \(limit)-byte limit")
+            }
+            return bytes
+        }
         var bytes: [UInt8] = []
         for try await chunk in body {
             guard bytes.count + chunk.count <= limit else {

@@ -68,7 +68,8 @@ public struct ModelCatalog: Sendable {
             }
             let info = ModelInfo(
                 ref: ref, price: ModelPrice(inputPerMillion: input, outputPerMillion: output),
-                contextWindow: model.contextWindow, maxOutputTokens: model.maxOutputTokens)
+                contextWindow: model.contextWindow, maxOutputTokens: model.maxOutputTokens,
+                usesMaxCompletionTokens: model.maxCompletionTokens ?? false)
             do {
                 models[ref] = try info.validated()
             } catch {
@@ -130,6 +131,7 @@ private struct CatalogDocument: Decodable {
         var outputPerMillion: String
         var contextWindow: Int
         var maxOutputTokens: Int
+        var maxCompletionTokens: Bool?
     }
 
     var version: Int

@@ -8,13 +8,19 @@ public struct ModelInfo: Sendable, Hashable {
     public var contextWindow: Int
     /// The most output tokens one response may have.
     public var maxOutputTokens: Int
+    /// Whether the model takes its output limit as `max_completion_tokens` instead of
+    /// `max_tokens` (OpenAI's reasoning models: the o-series and gpt-5 refuse `max_tokens` with a
+    /// 400). Only the OpenAI chat wire format reads it; the bundled catalog sets it for those
+    /// models (`"maxCompletionTokens": true`).
+    public var usesMaxCompletionTokens: Bool
 
     /// Creates a model entry.
-    public init(ref: ModelRef, price: ModelPrice, contextWindow: Int, maxOutputTokens: Int) {
+    public init(ref: ModelRef, price: ModelPrice, contextWindow: Int, maxOutputTokens: Int, usesMaxCompletionTokens: Bool = false) {
         self.ref = ref
         self.price = price
         self.contextWindow = contextWindow
         self.maxOutputTokens = maxOutputTokens
+        self.usesMaxCompletionTokens = usesMaxCompletionTokens
     }
 
     /// Throws a typed error for negative prices or non-positive limits.
