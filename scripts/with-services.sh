@@ -3,7 +3,9 @@
 # 127.0.0.1 and a free port, in a temporary directory:
 # - PostgreSQL (Debian's server) with a random password -> ROUTERSDK_POSTGRES_URL;
 # - SecantusDB (secantusdb==0.7.0b3 from PyPI, a MongoDB wire-compatible server; Debian has no
-#   MongoDB) installed into .local/venv on first use -> ROUTERSDK_MONGO_URL.
+#   MongoDB) installed into .local/venv on first use -> ROUTERSDK_MONGO_URL;
+# - the official openai, anthropic and google-genai SDKs in the same venv -> ROUTERSDK_PYTHON
+#   (the fake provider server is checked against them).
 # Waits until both answer, exports their URLs for the command, and stops and deletes the
 # servers when it exits, however it exits.
 #
@@ -82,12 +84,20 @@ ROUTERSDK_OUTAGE_POSTGRES_URL=$(start_postgres "$OUTAGE_PG_DIR")
 export ROUTERSDK_OUTAGE_POSTGRES_URL
 export ROUTERSDK_OUTAGE_POSTGRES_CTL="$OUTAGE_PG_DIR/ctl.sh"
 
-installed=$("$VENV/bin/python" -m pip show secantusdb 2>/dev/null || true)
-if [ ! -x "$VENV/bin/secantusd-py" ] || ! grep -qx "Version: $SECANTUS_VERSION" <<<"$installed"; then
-    echo "==> installing secantusdb==$SECANTUS_VERSION into $VENV"
+# The venv also holds the official provider SDKs the fake server is checked against
+# (scripts/official-sdk-check.py, run by ProviderTests' OfficialSDKTests).
+PYTHON_PACKAGES=("secantusdb==$SECANTUS_VERSION" "openai==3.54.0" "anthropic==2.12.0" "google-genai==3.4.0")
+missing=()
+for package in "${PYTHON_PACKAGES[@]}"; do
+    installed=$("$VENV/bin/python" -m pip show "${package%%==*}" 2>/dev/null || true)
+    grep -qx "Version: ${package##*==}" <<<"$installed" || missing+=("$package")
+done
+if [ ! -x "$VENV/bin/secantusd-py" ] || [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing ${missing[*]:-secantusdb} into $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "secantusdb==$SECANTUS_VERSION"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
 fi
+export ROUTERSDK_PYTHON="$VENV/bin/python"
 # Starts SecantusDB in directory $1 on a free port, writes $1/ctl.sh (stop | start, same data and
 # port; start waits until the port answers, stop waits for the process, KILL after ten seconds),
 # and prints its URL.

@@ -19,9 +19,12 @@ public import RouterChat
 ///
 /// Paths: `/openai/v1/chat/completions`, `/anthropic/v1/messages`,
 /// `/gemini/v1beta/models/{model}:generateContent` and `:streamGenerateContent?alt=sse`. The key
-/// is read from the header each provider uses. A key without a script answers
-/// ``defaultReply``. Every request is recorded (``requests``) so tests can check encoding on the
-/// server side.
+/// is read from wherever each provider's official client sends it (OpenAI `Authorization:
+/// Bearer`; Anthropic `x-api-key` or `Authorization: Bearer`; Gemini `x-goog-api-key` or `?key=`).
+/// Its answers parse under the official `openai`, `anthropic` and `google-genai` SDKs' response
+/// schemas (checked by a test that runs those SDKs against it). A key without a script answers
+/// ``defaultReply``. The newest requests are recorded (``requests``, at most
+/// ``requestLogCapacity``) so tests can check encoding on the server side.
 public final class FakeProviderServer: Sendable {
     /// One request the server received.
     public struct Request: Sendable, Hashable {
@@ -53,13 +56,17 @@ public final class FakeProviderServer: Sendable {
         self.accepting = accepting
     }
 
-    /// Starts a server on a free loopback port.
-    public static func start() async throws -> FakeProviderServer {
+    /// Starts a server on loopback: on a free port (`port` 0, the default), or on `port` — so it
+    /// can stand in for an upstream that a separately started server (a gateway, an app under
+    /// test) was configured with.
+    ///
+    /// - Throws: the bind error when `port` is taken.
+    public static func start(port requestedPort: Int = 0) async throws -> FakeProviderServer {
         let shared = Shared()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in
+            .bind(host: "127.0.0.1", port: requestedPort) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
@@ -217,7 +224,7 @@ private final class Shared: Sendable {
             try await write(status: 404, body: Array(#"{"error":"unknown path"}"#.utf8), to: outbound)
             return true
         }
-        let secret = format.secret { headers[$0] }
+        let secret = format.secret(path: path) { headers[$0] }
         let request = FakeProviderServer.Request(method: head.method.rawValue, path: path, headers: headers, body: body, secret: secret)
         let json = request.json
         let stream = json?["stream"] == .bool(true) || path.contains(":streamGenerateContent")
@@ -240,7 +247,8 @@ private final class Shared: Sendable {
         case .reply(let reply):
             if reply.latency > .zero { try await Task.sleep(for: reply.latency) }
             if stream {
-                try await writeStream(format.events(reply, model: model), headers: sse.merging(reply.headers) { $1 }, to: outbound)
+                let includeUsage = json?["stream_options"]?["include_usage"] == .bool(true)
+                try await writeStream(format.events(reply, model: model, includeUsage: includeUsage), headers: sse.merging(reply.headers) { $1 }, to: outbound)
             } else {
                 try await write(status: 200, headers: json200.merging(reply.headers) { $1 }, body: format.body(reply, model: model).jsonBytes, to: outbound)
             }

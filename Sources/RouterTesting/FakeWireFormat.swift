@@ -13,13 +13,28 @@ enum FakeWireFormat: String, Sendable, CaseIterable {
         self = format
     }
 
-    /// The credential a request carried.
-    func secret(_ header: (String) -> String?) -> String {
-        switch self {
-        case .openai: (header("authorization") ?? "").replacingOccurrences(of: "Bearer ", with: "")
-        case .anthropic: header("x-api-key") ?? ""
-        case .gemini: header("x-goog-api-key") ?? ""
+    /// The credential a request carried, wherever the official clients put it: OpenAI
+    /// `Authorization: Bearer`; Anthropic `x-api-key` or `Authorization: Bearer` (the SDK's
+    /// `auth_token`); Gemini `x-goog-api-key` or the `?key=` query parameter.
+    func secret(path: String, _ header: (String) -> String?) -> String {
+        func bearer() -> String? {
+            guard let value = header("authorization"), value.lowercased().hasPrefix("bearer ") else { return nil }
+            return String(value.dropFirst("bearer ".count))
         }
+        switch self {
+        case .openai: return bearer() ?? ""
+        case .anthropic: return header("x-api-key") ?? bearer() ?? ""
+        case .gemini: return header("x-goog-api-key") ?? Self.queryParameter("key", in: path) ?? ""
+        }
+    }
+
+    private static func queryParameter(_ name: String, in path: String) -> String? {
+        guard let query = path.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[0] == name { return String(parts[1]).removingPercentEncoding ?? String(parts[1]) }
+        }
+        return nil
     }
 
     /// Text split into a few stream events (words, kept with their spaces).
@@ -88,15 +103,16 @@ enum FakeWireFormat: String, Sendable, CaseIterable {
     }
 
     /// The events of a streamed answer, each a complete `text/event-stream` block; when
-    /// `complete` is false the final event(s) are left out (a truncated stream).
-    func events(_ reply: FakeReply, model: String, complete: Bool = true) -> [String] {
+    /// `complete` is false the final event(s) are left out (a truncated stream). OpenAI sends
+    /// its usage chunk only when the request asked for it (`stream_options.include_usage`).
+    func events(_ reply: FakeReply, model: String, complete: Bool = true, includeUsage: Bool = true) -> [String] {
         func data(_ value: JSONValue) -> String { "data: \(value.jsonText)\n\n" }
         func event(_ name: String, _ value: JSONValue) -> String { "event: \(name)\ndata: \(value.jsonText)\n\n" }
         let input = Int64(reply.inputTokens), output = Int64(reply.outputTokens)
         switch self {
         case .openai:
             func chunk(_ delta: JSONValue, finish: JSONValue = nil) -> String {
-                data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": .string(model), "choices": [["index": 0, "delta": delta, "finish_reason": finish]]])
+                data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_767_225_600, "model": .string(model), "choices": [["index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish]]])
             }
             var blocks = [chunk(["role": "assistant", "content": ""])]
             blocks += Self.pieces(reply.text).map { chunk(["content": .string($0)]) }
@@ -110,7 +126,9 @@ enum FakeWireFormat: String, Sendable, CaseIterable {
             }
             guard complete else { return blocks }
             blocks.append(chunk([:], finish: .string(finish(reply.finishReason))))
-            blocks.append(data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": .string(model), "choices": [], "usage": ["prompt_tokens": .integer(input), "completion_tokens": .integer(output), "total_tokens": .integer(reply.totalTokens)]]))
+            if includeUsage {
+                blocks.append(data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_767_225_600, "model": .string(model), "choices": [], "usage": ["prompt_tokens": .integer(input), "completion_tokens": .integer(output), "total_tokens": .integer(reply.totalTokens)]]))
+            }
             return blocks + ["data: [DONE]\n\n"]
         case .anthropic:
             var blocks = [

@@ -381,7 +381,11 @@ struct GeminiAdapter: ProviderAdapter {
             if quotaIDs.contains(where: { $0.contains("PerDay") }) {
                 return ProviderError(.quotaExhausted, status: status, message: message, retryAfter: retryAfter)
             }
-            return ProviderError(.rateLimited, status: status, message: message, retryAfter: retryAfter)
+            var limited = ProviderError(.rateLimited, status: status, message: message, retryAfter: retryAfter)
+            // Per-model quotas (`…PerModel…` ids, a `model` quota dimension) limit that model only.
+            limited.isModelScoped = quotaIDs.contains { $0.contains("PerModel") }
+                || details.flatMap { $0["violations"]?.array ?? [] }.contains { $0["quotaDimensions"]?["model"] != nil }
+            return limited
         case "UNAUTHENTICATED", "PERMISSION_DENIED": return ProviderError(.authInvalid, status: status, message: message)
         case "NOT_FOUND": return ProviderError(.modelNotFound, status: status, message: message)
         case "INVALID_ARGUMENT" where WireParsing.saysUnknownModel(message) && !lowered.contains("api key"):

@@ -441,8 +441,12 @@ struct OpenAIChatAdapter: ProviderAdapter {
         if code == "invalid_api_key" || type == "authentication_error" {
             return ProviderError(.authInvalid, status: status, message: message)
         }
-        if code == "rate_limit_exceeded" || type == "rate_limit_exceeded" || type == "requests" || type == "tokens" {
-            return ProviderError(.rateLimited, status: status, message: message, retryAfter: retryAfter)
+        if code == "rate_limit_exceeded" || type == "rate_limit_exceeded" || type == "requests" || type == "tokens" || (status == 429 && code != "insufficient_quota") {
+            var error = ProviderError(.rateLimited, status: status, message: message, retryAfter: retryAfter)
+            // OpenAI's limits are per model ("Rate limit reached for gpt-4o-mini in organization
+            // … on requests per min"): another model on the same key is not limited.
+            error.isModelScoped = message.lowercased().contains("rate limit reached for") || type == "requests" || type == "tokens"
+            return error
         }
         if type == "server_error" || code == "server_error" {
             return ProviderError(.serverError, status: status, message: message)

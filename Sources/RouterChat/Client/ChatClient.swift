@@ -104,9 +104,10 @@ public struct ChatClient: Sendable {
         var plan = try Plan(request, configuration: configuration, router: router)
         let attempts = Counter()
         let client = self
-        do {
-            return try await plan.overChain { plan, _, route in
-                let result = try await router.executeSettled(
+        return try await plan.overChain { plan, _, route in
+            let result: (output: DecodedReply, event: UsageEvent, attempts: Int)
+            do {
+                result = try await router.executeSettled(
                     route, options: ExecuteOptions(maxAttempts: configuration.maxAttemptsPerModel, waitForCooldown: configuration.waitForCooldown),
                     logger: logger
                 ) { lease in
@@ -118,15 +119,15 @@ public struct ChatClient: Sendable {
                         throw error
                     }
                 }
-                let reply = result.output
-                return ChatResponse(
-                    text: reply.text, toolCalls: reply.toolCalls, finishReason: reply.finishReason, usage: reply.usage,
-                    cost: result.event.cost, model: result.event.model, keyID: result.event.keyID, attempts: attempts.value)
+            } catch let error as RouterError where error.code == .attemptsExhausted {
+                // When keys ran out after provider failures, the last provider error says more
+                // than "attempts exhausted" (and the chain carries it on to later models).
+                throw attempts.lastError ?? error
             }
-        } catch let error as RouterError where error.code == .attemptsExhausted {
-            // When keys ran out after provider failures, the last provider error says more than
-            // "attempts exhausted".
-            throw attempts.lastError ?? error
+            let reply = result.output
+            return ChatResponse(
+                text: reply.text, toolCalls: reply.toolCalls, finishReason: reply.finishReason, usage: reply.usage,
+                cost: result.event.cost, model: result.event.model, keyID: result.event.keyID, attempts: attempts.value)
         }
     }
 

@@ -90,17 +90,47 @@ struct Plan: Sendable {
     /// Walks the fallback chain — the one loop `chat` and `stream` share: runs `attempt` on each
     /// model the request still fits, moving to the next when the error calls for a fallback
     /// (``shouldFallBack(after:from:)``), and throws the last error when the chain runs out.
+    ///
+    /// When a later model fails without a provider failure of its own (no eligible key), the
+    /// error carries the last provider failure of an earlier model: a 429 on the first model is
+    /// not lost behind the fallback's `noEligibleKey`.
     mutating func overChain<T>(_ attempt: (Plan, String, RouteRequest) async throws -> T) async throws -> T {
         var lastError: (any Error)?
+        var carried = Carried()
         for model in chain where allows(model) {
             do {
                 return try await attempt(self, model, routeRequest(for: model))
             } catch {
-                guard shouldFallBack(after: error, from: model) else { throw error }
+                guard shouldFallBack(after: error, from: model) else { throw carried.filling(error) }
+                carried.note(error)
                 lastError = error
             }
         }
-        throw lastError ?? RouterError(.noEligibleKey, "no model of the fallback chain can take the request")
+        throw carried.filling(lastError ?? RouterError(.noEligibleKey, "no model of the fallback chain can take the request"))
+    }
+
+    /// The last provider failure seen on the chain, for errors of later models that have none.
+    private struct Carried {
+        var failure: ProviderFailure?
+        var providerError: ProviderError?
+
+        mutating func note(_ error: any Error) {
+            if let error = error as? ProviderError {
+                providerError = error
+                failure = error.failure
+            } else if let error = error as? RouterError, error.lastFailure != nil {
+                failure = error.lastFailure
+                providerError = error.providerError ?? providerError
+            }
+        }
+
+        /// `error` with the last provider failure filled in where it has none.
+        func filling(_ error: any Error) -> any Error {
+            guard var routerError = error as? RouterError else { return error }
+            if routerError.lastFailure == nil { routerError.lastFailure = failure }
+            if routerError.providerError == nil { routerError.providerError = providerError }
+            return routerError
+        }
     }
 
     mutating func shouldFallBack(after error: any Error, from model: String) -> Bool {

@@ -52,6 +52,9 @@ public struct KeyQuota: Sendable, Hashable {
     public var averageLatency: Duration?
     /// Moving-average success rate in parts per million.
     public var successRatePPM: Int
+    /// Models this key is rate-limited for alone (a provider's per-model limit), and until
+    /// when; the key serves its other models meanwhile. Empty when none is.
+    public var modelCooldowns: [ModelRef: Timestamp] = [:]
 
     /// Creates a quota view.
     public init(

@@ -2,6 +2,9 @@
 struct PoolMembership {
     var pool: Int32
     var local: Int32
+    /// Until when this key is out for this pool's model only (a per-model rate limit), in
+    /// engine milliseconds; `nil`: not cooling.
+    var coolingUntilMs: Int64?
 }
 
 /// The circuit breaker of one key.
@@ -34,6 +37,9 @@ struct KeyRecord {
     var wakeGeneration: UInt32 = 0
 
     var memberships: [PoolMembership] = []
+    /// Whether some membership is cooling down (``PoolMembership/coolingUntilMs``): only then does
+    /// a refresh look at memberships one by one.
+    var hasModelCooldowns = false
     /// Key-scoped budget accounts.
     var budgetAccounts: [Int32] = []
 

@@ -207,6 +207,10 @@ extension RoutingEngine {
                     body(slot, poolIndex, cost, unavailableReason(slot: slot), wakeMs, nil)
                     continue
                 }
+                if let until = modelCooldown(slot: slot, pool: poolIndex, nowMs: nowMs) {
+                    body(slot, poolIndex, cost, .throttled, until, nil)
+                    continue
+                }
                 var budget: BudgetID?
                 let reason = ineligibility(slot: slot, pool: poolIndex, request: request, cost: cost, tagAccounts: tagAccounts, nowMs: nowMs, blockingBudget: &budget)
                 var wake: Int64?

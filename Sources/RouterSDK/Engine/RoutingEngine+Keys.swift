@@ -242,7 +242,7 @@ extension RoutingEngine {
         case .disabled, .invalid:
             capacity = .exhausted
         }
-        return KeyQuota(
+        var quota = KeyQuota(
             keyID: id, state: key.state,
             remainingRequestsPerMinute: key.requestsPerMinute.map { Int($0.remaining) },
             remainingTokensPerMinute: key.tokensPerMinute.map { Int($0.remaining) },
@@ -251,6 +251,12 @@ extension RoutingEngine {
             requests: key.requests, failures: key.failures, spend: key.spend,
             averageLatency: key.latencyEWMA > 0 ? .nanoseconds(key.latencyEWMA) : nil,
             successRatePPM: Int(key.successPPM))
+        for membership in key.memberships {
+            if let until = membership.coolingUntilMs, until > nowMs {
+                quota.modelCooldowns[pools[Int(membership.pool)].model] = Timestamp(nanosecondsSinceEpoch: until * 1_000_000)
+            }
+        }
+        return quota
     }
 
     var registeredKeyIDs: [KeyID] { slotByID.keys.sorted() }

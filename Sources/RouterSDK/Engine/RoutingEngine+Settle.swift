@@ -64,7 +64,7 @@ extension RoutingEngine {
             let index = Int(slot)
             finishRequest(slot: slot, lease: lease, usedTokens: used.inputTokens + used.outputTokens, nowMs: now.millisecondsSinceEpoch)
             keys[index].spend += cost
-            apply(failure, slot: slot, now: now)
+            apply(failure, slot: slot, model: lease.model, now: now)
             refresh(slot: slot, nowMs: now.millisecondsSinceEpoch)
             rescore(slot: slot)
         }
@@ -94,7 +94,7 @@ extension RoutingEngine {
         if let slot = liveSlot(of: lease) {
             finishRequest(slot: slot, lease: lease, usedTokens: lease.reservedTokens, nowMs: now.millisecondsSinceEpoch)
             keys[Int(slot)].spend += lease.reservedCost
-            if let failure { apply(failure, slot: slot, now: now) }
+            if let failure { apply(failure, slot: slot, model: lease.model, now: now) }
             refresh(slot: slot, nowMs: now.millisecondsSinceEpoch)
             rescore(slot: slot)
         }
@@ -124,7 +124,7 @@ extension RoutingEngine {
                 keys[index].tokensPerMinute!.take(Int64(used.inputTokens) + Int64(used.outputTokens))
             }
             keys[index].spend += cost
-            if let failure { apply(failure, slot: slot, now: now) }
+            if let failure { apply(failure, slot: slot, model: lease.model, now: now) }
             refresh(slot: slot, nowMs: nowMs)
         }
         let event = UsageEvent(
@@ -236,7 +236,7 @@ extension RoutingEngine {
     }
 
     /// Applies a failure to the key's state, counters and circuit breaker.
-    private func apply(_ failure: ProviderFailure, slot: Int32, now: Timestamp) {
+    private func apply(_ failure: ProviderFailure, slot: Int32, model: ModelRef, now: Timestamp) {
         let index = Int(slot)
         switch failure.kind {
         case .cancelled:
@@ -256,12 +256,19 @@ extension RoutingEngine {
             let retryAfter = failure.retryAfter
             keys[index].consecutiveRateLimits += 1
             let cooldown = retryAfter.map { max($0, .milliseconds(1)) } ?? backoff(attempt: keys[index].consecutiveRateLimits)
+            if failure.isModelScoped {
+                // A per-model limit: the key stays available for its other models.
+                coolDown(slot: slot, model: model, until: now + cooldown, now: now)
+                return
+            }
             extendCooldown(slot: slot, until: now + cooldown, exhausted: false, reason: .rateLimited, detail: retryAfter.map { "retry-after \($0)" }, now: now)
         case .quotaExhausted:
             let until = max(failure.resetAt ?? (now + configuration.quotaResetFallback), now + .milliseconds(1))
             extendCooldown(slot: slot, until: until, exhausted: true, reason: .quotaExhausted, detail: nil, now: now)
         case .authInvalid:
-            transition(slot: slot, to: .invalid, reason: .authInvalid, detail: nil, now: now)
+            // The provider's own words (scrubbed of the secret) tell an operator whether the key
+            // itself was refused or a proxy in front relayed someone else's 401.
+            transition(slot: slot, to: .invalid, reason: .authInvalid, detail: failure.reason, now: now)
         case .serverError, .timeout:
             keys[index].consecutiveFailures += 1
             let breaker = configuration.circuitBreaker

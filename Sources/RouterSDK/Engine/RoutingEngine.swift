@@ -229,7 +229,10 @@ final class RoutingEngine {
         let index = Int(slot)
         guard keys[index].live else { return }
         let (ok, wakeMs) = evaluate(slot: slot, nowMs: nowMs)
-        if ok != keys[index].dispatchable {
+        var wake = ok ? nil : wakeMs
+        if keys[index].hasModelCooldowns {
+            wake = refreshMemberships(slot: slot, keyAvailable: ok, nowMs: nowMs, wake: wake)
+        } else if ok != keys[index].dispatchable {
             keys[index].dispatchable = ok
             let inputs = ScoreInputs(keys[index])
             for membership in keys[index].memberships {
@@ -242,11 +245,66 @@ final class RoutingEngine {
                 }
             }
         }
-        if !ok, let wakeMs, keys[index].scheduledWakeMs.map({ wakeMs < $0 }) ?? true {
+        if let wake, keys[index].scheduledWakeMs.map({ wake < $0 }) ?? true {
             keys[index].wakeGeneration &+= 1
-            keys[index].scheduledWakeMs = wakeMs
-            deadlines.insert(WakeEntry(ms: wakeMs, slot: slot, generation: keys[index].wakeGeneration, keyGeneration: keys[index].generation))
+            keys[index].scheduledWakeMs = wake
+            deadlines.insert(WakeEntry(ms: wake, slot: slot, generation: keys[index].wakeGeneration, keyGeneration: keys[index].generation))
         }
+    }
+
+    /// The slow path of ``refresh(slot:nowMs:)`` for a key with per-model cooldowns: each
+    /// membership is available when the key is and its model is not cooling; elapsed cooldowns
+    /// are cleared. Returns the earliest wake-up (the key's, or a model cooldown's end).
+    private func refreshMemberships(slot: Int32, keyAvailable: Bool, nowMs: Int64, wake: Int64?) -> Int64? {
+        let index = Int(slot)
+        var wake = wake
+        var cooling = false
+        let inputs = ScoreInputs(keys[index])
+        for position in keys[index].memberships.indices {
+            if let until = keys[index].memberships[position].coolingUntilMs {
+                if until <= nowMs {
+                    keys[index].memberships[position].coolingUntilMs = nil
+                } else {
+                    cooling = true
+                    wake = min(wake ?? until, until)
+                }
+            }
+            let membership = keys[index].memberships[position]
+            let available = keyAvailable && membership.coolingUntilMs == nil
+            let pool = Int(membership.pool)
+            guard available != pools[pool].isAvailable(membership.local) else { continue }
+            if available {
+                pools[pool].makeAvailable(membership.local, weight: inputs.weight) { inputs.score($0, membership.local) }
+            } else {
+                pools[pool].makeUnavailable(membership.local)
+            }
+        }
+        keys[index].dispatchable = keyAvailable
+        keys[index].hasModelCooldowns = cooling
+        return wake
+    }
+
+    /// Takes a key out for one model until `until` (a later cooldown wins), leaving its other
+    /// models available.
+    func coolDown(slot: Int32, model: ModelRef, until: Timestamp, now: Timestamp) {
+        let index = Int(slot)
+        guard let position = keys[index].memberships.firstIndex(where: { pools[Int($0.pool)].model == model }) else { return }
+        let untilMs = until.millisecondsSinceEpoch
+        if let current = keys[index].memberships[position].coolingUntilMs, current >= untilMs { return }
+        keys[index].memberships[position].coolingUntilMs = untilMs
+        keys[index].hasModelCooldowns = true
+        effects.append(.event(.modelThrottled(keyID: keys[index].id, model: model, until: until)))
+        refresh(slot: slot, nowMs: now.millisecondsSinceEpoch)
+    }
+
+    /// Until when a key is out for the model of `pool` alone (`nil`: it is not).
+    func modelCooldown(slot: Int32, pool: Int32, nowMs: Int64) -> Int64? {
+        let key = keys[Int(slot)]
+        guard key.hasModelCooldowns else { return nil }
+        for membership in key.memberships where membership.pool == pool {
+            if let until = membership.coolingUntilMs, until > nowMs { return until }
+        }
+        return nil
     }
 
     /// Returns keys whose cooldown, breaker or window deadline has passed. O(k log n) for k due keys.

@@ -67,6 +67,10 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible,
     public var partialUsage: Usage?
     /// Whether a stream had already delivered content (then no other key or model is tried).
     package var streamStarted = false
+    /// For `rateLimited`: the provider's limit is per model (OpenAI's "Rate limit reached for
+    /// gpt-4o-mini …", Gemini's `…PerModel` quotas), so only this key's use of ``model`` cools
+    /// down and a fallback to another model may use the same key.
+    public var isModelScoped = false
 
     /// Creates an error.
     public init(_ kind: Kind, status: Int? = nil, message: String, retryAfter: Duration? = nil, model: ModelRef? = nil, keyID: KeyID? = nil) {
@@ -90,9 +94,10 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible,
     /// What this failure does to the key, and whether another key is tried.
     public var failure: ProviderFailure {
         switch kind {
-        case .rateLimited: .rateLimited(retryAfter: retryAfter)
+        case .rateLimited: .rateLimited(retryAfter: retryAfter, modelScoped: isModelScoped)
         case .quotaExhausted: .quotaExhausted(resetAt: nil)
-        case .authInvalid: .authInvalid
+        // The provider's message goes with it into the key's audited transition.
+        case .authInvalid: .authInvalid(reason: status.map { "\($0): \(message)" } ?? message)
         case .overloaded, .serverError: .serverError(status: status ?? 500)
         // A broken answer counts against the key's reliability; another key may answer well.
         case .malformedResponse: .serverError(status: status ?? 502)

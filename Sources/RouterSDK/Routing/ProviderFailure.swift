@@ -16,12 +16,16 @@ public struct ProviderFailure: Error, Sendable, Hashable, CustomStringConvertibl
         }
 
         /// 429 or equivalent. The key is throttled for ``ProviderFailure/retryAfter``, or with
-        /// exponential backoff from ``RouterConfiguration/rateLimitBackoff`` without a hint.
+        /// exponential backoff from ``RouterConfiguration/rateLimitBackoff`` without a hint —
+        /// only for the lease's model when ``ProviderFailure/isModelScoped``.
         public static let rateLimited = Kind(rawValue: "rate_limited")
         /// Quota or billing exhausted. The key is exhausted until ``ProviderFailure/resetAt``, or
         /// for ``RouterConfiguration/quotaResetFallback``.
         public static let quotaExhausted = Kind(rawValue: "quota_exhausted")
-        /// The credential was rejected (401/403). The key becomes `invalid`.
+        /// The credential was rejected (401/403). The key becomes `invalid` until its secret is
+        /// rotated — also when a proxy in front of the provider relayed the 401 (the router
+        /// cannot tell), so the transition's detail carries ``ProviderFailure/reason``, the
+        /// provider's message, for an operator to tell.
         public static let authInvalid = Kind(rawValue: "auth_invalid")
         /// 5xx or overloaded (``ProviderFailure/status``). Counts against the key's reliability
         /// and circuit breaker.
@@ -46,23 +50,33 @@ public struct ProviderFailure: Error, Sendable, Hashable, CustomStringConvertibl
     public var resetAt: Timestamp?
     /// For `serverError` and `rejected`: the HTTP status.
     public var status: Int?
-    /// For `rejected`: why.
+    /// For `rejected`: why; for `authInvalid`: the provider's message, when known (never the
+    /// secret).
     public var reason: String?
+    /// For `rateLimited`: the limit is the provider's per-model limit, so the key cools down for
+    /// the lease's model only and stays available for its other models.
+    public var isModelScoped: Bool
 
-    private init(_ kind: Kind, retryAfter: Duration? = nil, resetAt: Timestamp? = nil, status: Int? = nil, reason: String? = nil) {
+    private init(_ kind: Kind, retryAfter: Duration? = nil, resetAt: Timestamp? = nil, status: Int? = nil, reason: String? = nil, isModelScoped: Bool = false) {
         self.kind = kind
         self.retryAfter = retryAfter
         self.resetAt = resetAt
         self.status = status
         self.reason = reason
+        self.isModelScoped = isModelScoped
     }
 
-    /// 429 or equivalent, with the provider's retry hint if any.
-    public static func rateLimited(retryAfter: Duration?) -> ProviderFailure { ProviderFailure(.rateLimited, retryAfter: retryAfter) }
+    /// 429 or equivalent, with the provider's retry hint if any; `modelScoped` when the
+    /// provider's limit is per model (only the lease's model cools down on the key).
+    public static func rateLimited(retryAfter: Duration?, modelScoped: Bool = false) -> ProviderFailure {
+        ProviderFailure(.rateLimited, retryAfter: retryAfter, isModelScoped: modelScoped)
+    }
     /// Quota or billing exhausted, with the reset time if known.
     public static func quotaExhausted(resetAt: Timestamp?) -> ProviderFailure { ProviderFailure(.quotaExhausted, resetAt: resetAt) }
     /// The credential was rejected.
     public static let authInvalid = ProviderFailure(.authInvalid)
+    /// The credential was rejected, with the provider's message (kept in the key's transition).
+    public static func authInvalid(reason: String) -> ProviderFailure { ProviderFailure(.authInvalid, reason: reason) }
     /// 5xx or overloaded.
     public static func serverError(status: Int) -> ProviderFailure { ProviderFailure(.serverError, status: status) }
     /// The call timed out.

@@ -40,6 +40,10 @@ public struct RouterEvent: Sendable, Hashable, CustomStringConvertible {
         /// A key's circuit breaker opened after repeated failures: ``RouterEvent/keyID`` and
         /// ``RouterEvent/at`` (until when).
         public static let circuitOpened = Kind(rawValue: "circuitOpened")
+        /// A provider rate-limited one model on a key (a per-model limit): that key is out for
+        /// that model only, until a time; its other models stay available. ``RouterEvent/keyID``,
+        /// ``RouterEvent/model`` and ``RouterEvent/at`` (until when).
+        public static let modelThrottled = Kind(rawValue: "modelThrottled")
         /// A call used more than its lease reserved and took a hard budget past its limit:
         /// ``RouterEvent/overrun``. The excess was charged; the budget admits nothing more until
         /// it is back under its limit.
@@ -73,6 +77,8 @@ public struct RouterEvent: Sendable, Hashable, CustomStringConvertible {
     public var keyID: KeyID?
     /// For `exhaustionPredicted`: when the key runs out; for `circuitOpened`: until when it is open.
     public var at: Timestamp?
+    /// For `modelThrottled`: the model the key is out for.
+    public var model: ModelRef?
     /// For `failover`.
     public var failover: Failover?
     /// For `budgetOverrun`.
@@ -131,6 +137,15 @@ public struct RouterEvent: Sendable, Hashable, CustomStringConvertible {
         return event
     }
 
+    /// A `modelThrottled` event.
+    public static func modelThrottled(keyID: KeyID, model: ModelRef, until: Timestamp) -> RouterEvent {
+        var event = RouterEvent(kind: .modelThrottled)
+        event.keyID = keyID
+        event.model = model
+        event.at = until
+        return event
+    }
+
     /// A `budgetOverrun` event.
     public static func budgetOverrun(_ overrun: BudgetOverrun) -> RouterEvent {
         var event = RouterEvent(kind: .budgetOverrun)
@@ -164,6 +179,7 @@ public struct RouterEvent: Sendable, Hashable, CustomStringConvertible {
         case .keyStateChanged: transition.map { "\($0.keyID) \($0.from) → \($0.to) (\($0.reason))" }
         case .budgetThresholdCrossed, .budgetExhausted: budgetAlert.map { "\($0.budgetID) \($0.percent)% (\($0.spent) of \($0.limit))" }
         case .exhaustionPredicted, .circuitOpened: keyID.map { "\($0) at \(at.map(String.init(describing:)) ?? "?")" }
+        case .modelThrottled: keyID.map { "\($0) for \(model.map(String.init(describing:)) ?? "?") until \(at.map(String.init(describing:)) ?? "?")" }
         case .failover: failover.map { "from \($0.from) after \($0.failure)" }
         case .budgetOverrun: overrun.map { "\($0.budgetID) \($0.spent) of \($0.limit)" }
         case .leaseExpired: leaseExpiry.map { "lease \($0.leaseID) on \($0.keyID)" }
