@@ -2,7 +2,8 @@
 """Checks the latency ceilings of a package-benchmark baseline exported as markdown on stdin.
 
 Fails (exit 1) if any benchmark's per-operation latency p99 reaches 1 ms, the card's hard
-line for routing overhead (or its own ceiling in CEILINGS_NS), or a p50 in P50_CEILINGS_NS. Per-decision latency (the custom "decision latency (ns)" metric) and
+line for routing overhead (or its own ceiling in CEILINGS_NS), a p50 in P50_CEILINGS_NS, a
+throughput floor in P50_FLOORS or an allocation cap in MALLOC_CAPS. Per-decision latency (the custom "decision latency (ns)" metric) and
 route+settle latency are checked where recorded; otherwise the wall-clock time per iteration.
 The design targets (p50 <= 2 us / p99 <= 10 us at 1k keys, p99 <= 20 us at 10k keys and for
 route+settle) are reported alongside: wall clock on a shared CI machine is too noisy to gate on
@@ -20,6 +21,9 @@ CEILINGS_NS = {
     # A real HTTP round trip through AsyncHTTPClient to the NIO fake server on loopback; the
     # router's own share is gated by chat-1k-keys-mock-transport at the 1 ms line.
     "chat-1k-keys-fake-server-loopback": 20_000_000,
+    # The whole ChatClient path over MockTransport (route, encode, decode, settle): issue 10's
+    # targets, p50 <= 10 us and p99 <= 40 us per call at 1,000 keys.
+    "chat-1k-keys-mock-transport": 40_000,
 }
 # Enforced p50 ceilings (ns per operation): throughput targets are about the typical operation.
 P50_CEILINGS_NS = {
@@ -28,6 +32,16 @@ P50_CEILINGS_NS = {
     "store-postgres-append-usage-per-event": 50_000,
     # >= 2,000 events/s on SecantusDB (it persists ~7,000/s here).
     "store-mongo-append-usage-per-event": 500_000,
+    "chat-1k-keys-mock-transport": 10_000,
+}
+# Enforced p50 floors of throughput metrics: benchmark -> (metric, at least).
+P50_FLOORS = {
+    # A streamed reply of 200 chunk events decoded at >= 2 M events/s.
+    "chat-stream-decode-200-chunks": ("chunk events per second", 2_000_000),
+}
+# Enforced allocation caps per operation (p50 of package-benchmark's scaled malloc count).
+MALLOC_CAPS = {
+    "chat-1k-keys-mock-transport": 40,
 }
 TARGETS_NS = {  # benchmark name prefix -> (p50 target, p99 target)
     "route-1k-keys": (2_000, 10_000),
@@ -87,6 +101,17 @@ def main() -> int:
         if p50_ceiling is not None and p50 > p50_ceiling:
             verdict = f"p50 OVER {p50_ceiling:,} ns"
             failures += 1
+        if name in P50_FLOORS:
+            metric, floor = P50_FLOORS[name]
+            rate = next((metrics[key]["p50"] for key in metrics if key.startswith(metric)), None)
+            if rate is None or rate < floor:
+                verdict = f"{metric} p50 {rate:,} UNDER {floor:,}" if rate is not None else f"no {metric}"
+                failures += 1
+        if name in MALLOC_CAPS:
+            mallocs = next((metrics[key]["p50"] for key in metrics if key.startswith("Malloc (total)")), None)
+            if mallocs is None or mallocs > MALLOC_CAPS[name]:
+                verdict = f"{mallocs} allocations OVER {MALLOC_CAPS[name]}"
+                failures += 1
         target = next((t for prefix, t in TARGETS_NS.items() if name.startswith(prefix)), None)
         note = ""
         if target:
@@ -97,6 +122,13 @@ def main() -> int:
             if p99 > p99_target:
                 misses.append(f"p99 target {p99_target} ns")
             note = "meets design target" if not misses else "misses " + ", ".join(misses)
+        if name in P50_FLOORS:
+            metric, _ = P50_FLOORS[name]
+            rate = next((metrics[key]["p50"] for key in metrics if key.startswith(metric)), 0)
+            note = f"{metric} p50 {rate:,.0f}"
+        if name in MALLOC_CAPS:
+            mallocs = next((metrics[key]["p50"] for key in metrics if key.startswith("Malloc (total)")), 0)
+            note = f"{mallocs:,.0f} allocations per call"
         if transport is not None:
             # The router's share of an HTTP call: the whole call minus the time inside the transport.
             note = f"HTTP p50 {transport['p50']:,} ns; router share p50 {p50 - transport['p50']:,} ns"
@@ -106,7 +138,7 @@ def main() -> int:
     for row in [header] + rows:
         print("  ".join(str(cell).ljust(widths[i]) if i in (0, 3, 4, 5) else str(cell).rjust(widths[i]) for i, cell in enumerate(row)))
     if failures:
-        print(f"error: {failures} benchmark(s) reached their p99 ceiling", file=sys.stderr)
+        print(f"error: {failures} benchmark(s) missed a ceiling, floor or allocation cap", file=sys.stderr)
         return 1
     print(f"latency ceilings: all {len(rows)} benchmark(s) below their p99 ceiling (1 ms unless stricter)")
     return 0

@@ -105,7 +105,7 @@ let benchmarks: @Sendable () -> Void = {
         for latency in latencies { benchmark.measurement(totalMetric, latency) }
     }
 
-    Benchmark("chat-stream-decode-200-chunks", configuration: .init(metrics: [.wallClock, .mallocCountTotal, eventRateMetric], maxDuration: .seconds(2), maxIterations: 20_000)) { benchmark in
+    Benchmark("chat-stream-decode-200-chunks", configuration: .init(metrics: [.wallClock, .mallocCountTotal, eventRateMetric], maxDuration: .seconds(2), maxIterations: 20_000, thresholds: chatGates)) { benchmark in
         var decoder = StreamBodyDecoder(wireFormat: .openAIChat)
         let start = ContinuousClock.now
         for chunk in streamedReply { try decoder.feed(chunk) }
