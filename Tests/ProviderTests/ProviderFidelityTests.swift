@@ -137,6 +137,31 @@ import Testing
         }
     }
 
+    @Test func eventsMislabelledAsJSONAreStillReadAsEvents() async throws {
+        let router = try LLMRouter(configuration: RouterConfiguration(masterKey: providerMasterKey), logger: quietLogger)
+        try await router.register(APIKey(id: "o", provider: .openai, secret: "sk-key", models: ["gpt-4o-mini"]))
+        let events = """
+            data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}]}
+
+            data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":4,"completion_tokens":1}}
+
+            data: [DONE]
+
+
+            """
+        let client = ChatClient(router: router, transport: MockTransport { _ in
+            TransportResponse(status: 200, headers: ["content-type": "application/json"], body: Array(events.utf8))
+        })
+        var text = ""
+        var usage: Usage?
+        for try await event in client.stream(ChatRequest(model: "gpt-4o-mini", messages: [.user("Hi")])) {
+            if case .text(let piece) = event { text += piece }
+            if case .finished(_, let reported, _) = event { usage = reported }
+        }
+        #expect(text == "Hi" && usage?.inputTokens == 4 && usage?.outputTokens == 1)
+        try await router.shutdown()
+    }
+
     static func completeBody(_ format: Format) -> String? {
         switch format {
         case .openai: #"{"id":"c","object":"chat.completion","created":1,"model":"small","choices":[{"index":0,"message":{"role":"assistant","content":"Complete, not streamed."},"finish_reason":"stop"}],"usage":{"prompt_tokens":21,"completion_tokens":5}}"#

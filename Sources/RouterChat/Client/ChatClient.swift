@@ -276,9 +276,14 @@ public struct ChatClient: Sendable {
             progress.started = true
             if Self.isCompleteJSON(response.headers) {
                 // A server that ignores `stream` (some compatible servers, some proxies) answers
-                // with one complete body: decode it as the reply it is.
+                // with one complete body: decode it as the reply it is — unless it is events
+                // mislabelled as JSON, which are read as events.
                 let body = try await response.collect(limit: configuration.maxResponseBytes)
-                for piece in try adapter.pieces(ofReply: body) { _ = progress.apply(piece, to: output) }
+                if body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
+                    for piece in try adapter.pieces(ofReply: body) { _ = progress.apply(piece, to: output) }
+                } else {
+                    try await readEvents(of: TransportResponse(status: response.status, headers: response.headers, body: body), with: adapter, into: &progress, output)
+                }
             } else {
                 try await readEvents(of: response, with: adapter, into: &progress, output)
             }
