@@ -197,23 +197,18 @@ struct AnthropicMessagesAdapter: ProviderAdapter {
 
     private static func block(_ json: inout JSONReader) throws -> Block {
         var block = Block()
-        var seen: (type: Bool, text: Bool, id: Bool, name: Bool, input: Bool) = (false, false, false, false, false)
+        var seen = FirstSeen()
         try json.forEachMember { json, key in
             switch key {
-            case "type" where !seen.type:
-                seen.type = true
+            case "type" where seen.first(0):
                 block.type = try json.string()
-            case "text" where !seen.text:
-                seen.text = true
+            case "text" where seen.first(1):
                 block.text = try json.string()
-            case "id" where !seen.id:
-                seen.id = true
+            case "id" where seen.first(2):
                 block.id = try json.string()
-            case "name" where !seen.name:
-                seen.name = true
+            case "name" where seen.first(3):
                 block.name = try json.string()
-            case "input" where !seen.input:
-                seen.input = true
+            case "input" where seen.first(4):
                 block.input = String(decoding: try json.rawValue(), as: UTF8.self)
             default: try json.skipValue()
             }
@@ -225,20 +220,16 @@ struct AnthropicMessagesAdapter: ProviderAdapter {
     /// value is not an object.
     static func usage(_ json: inout JSONReader) throws -> (input: Int?, output: Int?)? {
         var counts: (input: Int64?, creation: Int64?, read: Int64?, output: Int64?) = (nil, nil, nil, nil)
-        var seen: (input: Bool, creation: Bool, read: Bool, output: Bool) = (false, false, false, false)
+        var seen = FirstSeen()
         let isObject = try json.forEachMember { json, key in
             switch key {
-            case "input_tokens" where !seen.input:
-                seen.input = true
+            case "input_tokens" where seen.first(0):
                 counts.input = try json.integer()
-            case "cache_creation_input_tokens" where !seen.creation:
-                seen.creation = true
+            case "cache_creation_input_tokens" where seen.first(1):
                 counts.creation = try json.integer()
-            case "cache_read_input_tokens" where !seen.read:
-                seen.read = true
+            case "cache_read_input_tokens" where seen.first(2):
                 counts.read = try json.integer()
-            case "output_tokens" where !seen.output:
-                seen.output = true
+            case "output_tokens" where seen.first(3):
                 counts.output = try json.integer()
             default: try json.skipValue()
             }
@@ -272,51 +263,41 @@ struct AnthropicMessagesAdapter: ProviderAdapter {
             var messageUsage: (input: Int?, output: Int?)?
             var usage: (input: Int?, output: Int?)?
             var error: JSONValue?
-            var seen: (type: Bool, index: Bool, block: Bool, delta: Bool, message: Bool, usage: Bool, error: Bool) = (false, false, false, false, false, false, false)
+            var seen = FirstSeen()
             try WireParsing.read(event.data, "Anthropic stream event") { json in
                 try json.forEachMember { json, key in
                     switch key {
-                    case "type" where !seen.type:
-                        seen.type = true
+                    case "type" where seen.first(0):
                         type = try json.string()
-                    case "index" where !seen.index:
-                        seen.index = true
+                    case "index" where seen.first(1):
                         index = try json.integer()
-                    case "content_block" where !seen.block:
-                        seen.block = true
+                    case "content_block" where seen.first(2):
                         if try json.peek() == .object { block = try AnthropicMessagesAdapter.block(&json) } else { try json.skipValue() }
-                    case "delta" where !seen.delta:
-                        seen.delta = true
+                    case "delta" where seen.first(3):
                         var members: (text: String?, partialJSON: String?, stopReason: String?) = (nil, nil, nil)
-                        var seenDelta: (text: Bool, partial: Bool, stop: Bool) = (false, false, false)
+                        var seenDelta = FirstSeen()
                         try json.forEachMember { json, key in
                             switch key {
-                            case "text" where !seenDelta.text:
-                                seenDelta.text = true
+                            case "text" where seenDelta.first(0):
                                 members.text = try json.string()
-                            case "partial_json" where !seenDelta.partial:
-                                seenDelta.partial = true
+                            case "partial_json" where seenDelta.first(1):
                                 members.partialJSON = try json.string()
-                            case "stop_reason" where !seenDelta.stop:
-                                seenDelta.stop = true
+                            case "stop_reason" where seenDelta.first(2):
                                 members.stopReason = try json.string()
                             default: try json.skipValue()
                             }
                         }
                         delta = members
-                    case "message" where !seen.message:
-                        seen.message = true
+                    case "message" where seen.first(4):
                         var seenUsage = false
                         try json.forEachMember { json, key in
                             guard key == "usage", !seenUsage else { return try json.skipValue() }
                             seenUsage = true
                             messageUsage = try AnthropicMessagesAdapter.usage(&json)
                         }
-                    case "usage" where !seen.usage:
-                        seen.usage = true
+                    case "usage" where seen.first(5):
                         usage = try AnthropicMessagesAdapter.usage(&json)
-                    case "error" where !seen.error:
-                        seen.error = true
+                    case "error" where seen.first(6):
                         error = try json.value()
                     default: try json.skipValue()
                     }

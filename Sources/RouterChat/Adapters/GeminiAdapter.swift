@@ -200,19 +200,17 @@ struct GeminiAdapter: ProviderAdapter {
         try json.forEachElement { json, position in
             guard position == 0 else { return try json.skipValue() }
             var found = Candidate()
-            var seen: (content: Bool, finish: Bool) = (false, false)
+            var seen = FirstSeen()
             try json.forEachMember { json, key in
                 switch key {
-                case "content" where !seen.content:
-                    seen.content = true
+                case "content" where seen.first(0):
                     var sawParts = false
                     try json.forEachMember { json, key in
                         guard key == "parts", !sawParts else { return try json.skipValue() }
                         sawParts = true
                         try json.forEachElement { json, _ in found.parts.append(try part(&json)) }
                     }
-                case "finishReason" where !seen.finish:
-                    seen.finish = true
+                case "finishReason" where seen.first(1):
                     found.finishReason = try json.string()
                 default: try json.skipValue()
                 }
@@ -224,28 +222,22 @@ struct GeminiAdapter: ProviderAdapter {
 
     private static func part(_ json: inout JSONReader) throws -> Candidate.Part {
         var part = Candidate.Part()
-        var seen: (text: Bool, thought: Bool, call: Bool) = (false, false, false)
+        var seen = FirstSeen()
         try json.forEachMember { json, key in
             switch key {
-            case "text" where !seen.text:
-                seen.text = true
+            case "text" where seen.first(0):
                 part.text = try json.string()
-            case "thought" where !seen.thought:
-                seen.thought = true
+            case "thought" where seen.first(1):
                 part.thought = try json.bool() == true
-            case "functionCall" where !seen.call:
-                seen.call = true
-                var seenCall: (name: Bool, id: Bool, args: Bool) = (false, false, false)
+            case "functionCall" where seen.first(2):
+                var seenCall = FirstSeen()
                 try json.forEachMember { json, key in
                     switch key {
-                    case "name" where !seenCall.name:
-                        seenCall.name = true
+                    case "name" where seenCall.first(0):
                         part.functionName = try json.string()
-                    case "id" where !seenCall.id:
-                        seenCall.id = true
+                    case "id" where seenCall.first(1):
                         part.functionID = try json.string()
-                    case "args" where !seenCall.args:
-                        seenCall.args = true
+                    case "args" where seenCall.first(2):
                         part.arguments = String(decoding: try json.rawValue(), as: UTF8.self)
                     default: try json.skipValue()
                     }
@@ -271,17 +263,14 @@ struct GeminiAdapter: ProviderAdapter {
     /// Output includes thinking tokens (billed as output); `nil` when the value is not an object.
     static func usage(_ json: inout JSONReader) throws -> (input: Int?, output: Int?)? {
         var counts: (prompt: Int64?, candidates: Int64?, thoughts: Int64?) = (nil, nil, nil)
-        var seen: (prompt: Bool, candidates: Bool, thoughts: Bool) = (false, false, false)
+        var seen = FirstSeen()
         let isObject = try json.forEachMember { json, key in
             switch key {
-            case "promptTokenCount" where !seen.prompt:
-                seen.prompt = true
+            case "promptTokenCount" where seen.first(0):
                 counts.prompt = try json.integer()
-            case "candidatesTokenCount" where !seen.candidates:
-                seen.candidates = true
+            case "candidatesTokenCount" where seen.first(1):
                 counts.candidates = try json.integer()
-            case "thoughtsTokenCount" where !seen.thoughts:
-                seen.thoughts = true
+            case "thoughtsTokenCount" where seen.first(2):
                 counts.thoughts = try json.integer()
             default: try json.skipValue()
             }
@@ -312,21 +301,17 @@ struct GeminiAdapter: ProviderAdapter {
             var usage: (input: Int?, output: Int?)?
             var blockReason: String?
             var error: JSONValue?
-            var seen: (candidates: Bool, usage: Bool, feedback: Bool, error: Bool) = (false, false, false, false)
+            var seen = FirstSeen()
             try WireParsing.read(event.data, "Gemini stream event") { json in
                 try json.forEachMember { json, key in
                     switch key {
-                    case "candidates" where !seen.candidates:
-                        seen.candidates = true
+                    case "candidates" where seen.first(0):
                         candidate = try GeminiAdapter.firstCandidate(&json)
-                    case "usageMetadata" where !seen.usage:
-                        seen.usage = true
+                    case "usageMetadata" where seen.first(1):
                         usage = try GeminiAdapter.usage(&json)
-                    case "promptFeedback" where !seen.feedback:
-                        seen.feedback = true
+                    case "promptFeedback" where seen.first(2):
                         blockReason = try GeminiAdapter.blockReason(&json)
-                    case "error" where !seen.error:
-                        seen.error = true
+                    case "error" where seen.first(3):
                         let value = try json.value()
                         if value != .null { error = value }
                     default: try json.skipValue()

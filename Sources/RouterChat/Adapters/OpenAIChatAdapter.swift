@@ -173,11 +173,10 @@ struct OpenAIChatAdapter: ProviderAdapter {
                     sawChoices = true
                     try json.forEachElement { json, position in
                         guard position == 0 else { return try json.skipValue() }
-                        var sawMembers: (message: Bool, finish: Bool) = (false, false)
+                        var sawMembers = FirstSeen()
                         try json.forEachMember { json, key in
                             switch key {
-                            case "message" where !sawMembers.message:
-                                sawMembers.message = true
+                            case "message" where sawMembers.first(0):
                                 sawMessage = true
                                 var sawContent = false
                                 try json.forEachMember { json, key in
@@ -194,8 +193,7 @@ struct OpenAIChatAdapter: ProviderAdapter {
                                     default: try json.skipValue()
                                     }
                                 }
-                            case "finish_reason" where !sawMembers.finish:
-                                sawMembers.finish = true
+                            case "finish_reason" where sawMembers.first(1):
                                 finish = try json.string()
                             default: try json.skipValue()
                             }
@@ -203,14 +201,12 @@ struct OpenAIChatAdapter: ProviderAdapter {
                     }
                 case "usage" where !sawUsage:
                     sawUsage = true
-                    var seen: (input: Bool, output: Bool) = (false, false)
+                    var seen = FirstSeen()
                     try json.forEachMember { json, key in
                         switch key {
-                        case "prompt_tokens" where !seen.input:
-                            seen.input = true
+                        case "prompt_tokens" where seen.first(0):
                             input = try json.integer()
-                        case "completion_tokens" where !seen.output:
-                            seen.output = true
+                        case "completion_tokens" where seen.first(1):
                             output = try json.integer()
                         default: try json.skipValue()
                         }
@@ -227,36 +223,46 @@ struct OpenAIChatAdapter: ProviderAdapter {
         return DecodedReply(text: text ?? "", toolCalls: toolCalls ?? [], finishReason: Self.finishReason(finish), usage: Usage(inputTokens: input, outputTokens: output))
     }
 
-    /// One complete tool call (`nil`: no id or function name).
+    /// One complete tool call (`nil`: not an object, or no id or function name).
     private static func toolCall(_ json: inout JSONReader) throws -> ToolCall? {
+        let fields = try ToolCallFields(&json)
+        guard fields.isObject, let id = fields.id, let name = fields.name else { return nil }
+        return ToolCall(id: id, name: name, arguments: fields.arguments ?? "{}")
+    }
+
+    /// The members of a tool call, whole (a reply) or a fragment of one (a stream delta).
+    struct ToolCallFields {
+        var isObject = false
+        var index = 0
         var id: String?
         var name: String?
         var arguments: String?
-        var seen: (id: Bool, function: Bool) = (false, false)
-        let isObject = try json.forEachMember { json, key in
-            switch key {
-            case "id" where !seen.id:
-                seen.id = true
-                id = try json.string()
-            case "function" where !seen.function:
-                seen.function = true
-                var seenFunction: (name: Bool, arguments: Bool) = (false, false)
-                try json.forEachMember { json, key in
-                    switch key {
-                    case "name" where !seenFunction.name:
-                        seenFunction.name = true
-                        name = try json.string()
-                    case "arguments" where !seenFunction.arguments:
-                        seenFunction.arguments = true
-                        arguments = try json.string()
-                    default: try json.skipValue()
+
+        init(_ json: inout JSONReader) throws {
+            var seen = FirstSeen()
+            var fields = self
+            isObject = try json.forEachMember { json, key in
+                switch key {
+                case "index" where seen.first(0):
+                    fields.index = Int(try json.integer() ?? 0)
+                case "id" where seen.first(1):
+                    fields.id = try json.string()
+                case "function" where seen.first(2):
+                    var seenFunction = FirstSeen()
+                    try json.forEachMember { json, key in
+                        switch key {
+                        case "name" where seenFunction.first(0):
+                            fields.name = try json.string()
+                        case "arguments" where seenFunction.first(1):
+                            fields.arguments = try json.string()
+                        default: try json.skipValue()
+                        }
                     }
+                default: try json.skipValue()
                 }
-            default: try json.skipValue()
             }
+            (index, id, name, arguments) = (fields.index, fields.id, fields.name, fields.arguments)
         }
-        guard isObject, let id, let name else { return nil }
-        return ToolCall(id: id, name: name, arguments: arguments ?? "{}")
     }
 
     static func finishReason(_ reason: String?) -> FinishReason {
@@ -285,57 +291,51 @@ struct OpenAIChatAdapter: ProviderAdapter {
             var finishReason: String?
             var usage: (input: Int64?, output: Int64?)?
             var error: JSONValue?
-            var seen: (error: Bool, choices: Bool, usage: Bool) = (false, false, false)
+            var seen = FirstSeen()
             var fragments: [(index: Int, id: String?, name: String?, arguments: String?)] = []
             try WireParsing.read(event.data, "OpenAI stream event") { json in
                 try json.forEachMember { json, key in
                     switch key {
-                    case "error" where !seen.error:
-                        seen.error = true
+                    case "error" where seen.first(0):
                         let value = try json.value()
                         if value != .null { error = value }
-                    case "choices" where !seen.choices:
-                        seen.choices = true
+                    case "choices" where seen.first(1):
                         try json.forEachElement { json, position in
                             guard position == 0 else { return try json.skipValue() }
-                            var seenChoice: (delta: Bool, finish: Bool) = (false, false)
+                            var seenChoice = FirstSeen()
                             try json.forEachMember { json, key in
                                 switch key {
-                                case "delta" where !seenChoice.delta:
-                                    seenChoice.delta = true
-                                    var seenDelta: (content: Bool, calls: Bool) = (false, false)
+                                case "delta" where seenChoice.first(0):
+                                    var seenDelta = FirstSeen()
                                     try json.forEachMember { json, key in
                                         switch key {
-                                        case "content" where !seenDelta.content:
-                                            seenDelta.content = true
+                                        case "content" where seenDelta.first(0):
                                             text = try json.string()
-                                        case "tool_calls" where !seenDelta.calls:
-                                            seenDelta.calls = true
+                                        case "tool_calls" where seenDelta.first(1):
                                             try json.forEachElement { json, _ in
-                                                if let fragment = try Self.fragment(&json) { fragments.append(fragment) }
+                                                // One that is not an object counts as an empty
+                                                // fragment at index 0, as the tree path read it.
+                                                let fields = try ToolCallFields(&json)
+                                                fragments.append((fields.index, fields.id, fields.name, fields.arguments))
                                             }
                                         default: try json.skipValue()
                                         }
                                     }
-                                case "finish_reason" where !seenChoice.finish:
-                                    seenChoice.finish = true
+                                case "finish_reason" where seenChoice.first(1):
                                     finishReason = try json.string()
                                 default: try json.skipValue()
                                 }
                             }
                         }
-                    case "usage" where !seen.usage:
-                        seen.usage = true
+                    case "usage" where seen.first(2):
                         if try json.null() { return }
                         var reported: (input: Int64?, output: Int64?) = (nil, nil)
-                        var seenUsage: (input: Bool, output: Bool) = (false, false)
+                        var seenUsage = FirstSeen()
                         try json.forEachMember { json, key in
                             switch key {
-                            case "prompt_tokens" where !seenUsage.input:
-                                seenUsage.input = true
+                            case "prompt_tokens" where seenUsage.first(0):
                                 reported.input = try json.integer()
-                            case "completion_tokens" where !seenUsage.output:
-                                seenUsage.output = true
+                            case "completion_tokens" where seenUsage.first(1):
                                 reported.output = try json.integer()
                             default: try json.skipValue()
                             }
@@ -356,39 +356,6 @@ struct OpenAIChatAdapter: ProviderAdapter {
             }
             if let finishReason { pieces.append(.finish(OpenAIChatAdapter.finishReason(finishReason))) }
             if let usage { pieces.append(.usage(input: WireParsing.tokens(usage.input), output: WireParsing.tokens(usage.output))) }
-        }
-
-        /// One tool-call fragment of a delta (one that is not an object counts as an empty
-        /// fragment at index 0, as the tree path read it).
-        private static func fragment(_ json: inout JSONReader) throws -> (index: Int, id: String?, name: String?, arguments: String?)? {
-            var fragment: (index: Int, id: String?, name: String?, arguments: String?) = (0, nil, nil, nil)
-            var seen: (index: Bool, id: Bool, function: Bool) = (false, false, false)
-            try json.forEachMember { json, key in
-                switch key {
-                case "index" where !seen.index:
-                    seen.index = true
-                    fragment.index = Int(try json.integer() ?? 0)
-                case "id" where !seen.id:
-                    seen.id = true
-                    fragment.id = try json.string()
-                case "function" where !seen.function:
-                    seen.function = true
-                    var seenFunction: (name: Bool, arguments: Bool) = (false, false)
-                    try json.forEachMember { json, key in
-                        switch key {
-                        case "name" where !seenFunction.name:
-                            seenFunction.name = true
-                            fragment.name = try json.string()
-                        case "arguments" where !seenFunction.arguments:
-                            seenFunction.arguments = true
-                            fragment.arguments = try json.string()
-                        default: try json.skipValue()
-                        }
-                    }
-                default: try json.skipValue()
-                }
-            }
-            return fragment
         }
 
         mutating func finish(into pieces: inout [StreamPiece]) {

@@ -560,3 +560,18 @@ struct JSONKey {
     /// Lets a `switch` over a key match string literals.
     static func ~= (name: StaticString, key: JSONKey) -> Bool { key == name }
 }
+
+/// Which of an object's members a decoder has read, so a repeated member is skipped: the first
+/// of duplicate members wins, as in Foundation's `JSONDecoder`. Used as a `case` guard:
+/// `case "usage" where seen.first(2):`.
+struct FirstSeen {
+    private var bits: UInt64 = 0
+
+    /// Whether member `index` (0…63, one per member the decoder reads) comes for the first
+    /// time; marks it seen.
+    mutating func first(_ index: Int) -> Bool {
+        let bit: UInt64 = 1 << UInt64(index)
+        defer { bits |= bit }
+        return bits & bit == 0
+    }
+}
