@@ -9,6 +9,7 @@ extension LLMRouter {
         try checkOpen()
         try budget.validate()
         try engine.setBudget(budget, now: clock.now())
+        enableFleet(budget.id)
         do {
             try await store.saveBudget(budget)
         } catch {

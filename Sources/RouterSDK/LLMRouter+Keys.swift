@@ -167,6 +167,7 @@ extension LLMRouter {
         }
         for budget in budgets {
             try engine.setBudget(budget, now: clock.now())
+            enableFleet(budget.id)
             // The current period's spend carries over from the store's counters.
             if let periodStart = engine.currentPeriodStart(budget.id, now: clock.now()) {
                 do {

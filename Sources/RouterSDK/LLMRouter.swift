@@ -53,6 +53,8 @@ public actor LLMRouter {
     /// asynchronous call (`settle`, `release`, management, `flush`, `shutdown`) in order.
     private var pendingRecords: [StoreWriter.Record] = []
     private var spareEffects: [EngineEffect] = []
+    /// Fleet budgets: the slice being taken for each budget, so concurrent requests share one.
+    var fleetRefills: [BudgetID: Task<Void, Never>] = [:]
 
     /// Creates a router.
     ///
@@ -100,6 +102,10 @@ public actor LLMRouter {
         case .committed: self.acknowledgesCommitted = true
         case .buffered: self.acknowledgesCommitted = false
         }
+        // Fleet budgets count spend once it is in the store: a settle must return only then.
+        if configuration.fleet != nil, !acknowledgesCommitted {
+            throw RouterError(.invalidArgument, "fleet budgets need committed acknowledgement (persistence.acknowledgement = .committed, the default on persistent stores)")
+        }
         var persistence = configuration.persistence
         // Callers wait for the commit in committed mode: no gathering pause, group commit instead.
         if acknowledgesCommitted { persistence.gatherDelay = .zero }
@@ -142,14 +148,18 @@ public actor LLMRouter {
     ///
     /// - Returns: A ``Lease``; settle it with ``settle(_:usage:logger:)`` or release it with
     ///   ``release(_:failure:usage:logger:)`` exactly once.
+    /// With ``RouterConfiguration/fleet`` set, a request the instance's slices of a shared hard
+    /// budget cannot cover first takes a new slice from the store (one or two round trips); every
+    /// other decision stays local.
+    ///
     /// - Throws: ``RouterError`` — `noEligibleKey` (with an ``IneligibilityReport``),
     ///   `budgetExceeded`, `unknownModel`, `invalidArgument`, `shutDown`.
-    public func route(_ request: RouteRequest, logger: Logger? = nil) throws -> Lease {
-        try lease(for: request, logger: logger)
+    public func route(_ request: RouteRequest, logger: Logger? = nil) async throws -> Lease {
+        try await lease(for: request, logger: logger)
     }
 
-    /// ``route(_:logger:)`` with its error type spelled out, for `execute` and `ChatClient`.
-    package func lease(for request: RouteRequest, logger callLogger: Logger? = nil) throws(RouterError) -> Lease {
+    /// One decision inside a `routersdk.route` span when tracing is on.
+    func tracedLease(for request: RouteRequest, logger callLogger: Logger? = nil) throws(RouterError) -> Lease {
         guard let tracing else { return try decide(request, callLogger) }
         let span = tracing.start("routersdk.route")
         defer { span.end() }
@@ -468,6 +478,7 @@ public actor LLMRouter {
         await drainLeases()
         let outstanding = engine.leases.keys.sorted()
         await dispatchEffectsAndWrite()
+        await returnUnusedFleetSlices()
         let lost = await writer.finish()
         for continuation in subscribers.values { continuation.finish() }
         subscribers.removeAll()

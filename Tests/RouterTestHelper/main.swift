@@ -6,6 +6,13 @@
 //         routes and settles from <tasks> concurrent tasks until killed, writing each lease id to
 //         stdout (unbuffered) only after its settle returned: what the parent reads is what was
 //         acknowledged. The acknowledgement mode defaults to the router's (committed here).
+//     RouterTestHelper fleet <store-url> <limit-cents> <tasks> <delay-ms> fleet|solo
+//         spends one shared hard budget ("fleet", period total) from <tasks> concurrent tasks,
+//         each request costing $0.005 (reserving $0.0073), with <delay-ms> between route and
+//         settle (a provider call), until the budget refuses; `fleet` shares it
+//         (RouterConfiguration.fleet), `solo` enforces it alone as before. Prints "ready" once set
+//         up and starts spending when a line arrives on stdin (so all processes start together);
+//         then shuts down (returning unused slices) and prints "done <settled> <nanodollars>".
 import Foundation
 import Logging
 import RouterSDK
@@ -47,6 +54,57 @@ do {
                 }
             }
         }
+    case "fleet":
+        guard arguments.count >= 6, let cents = Int64(arguments[arguments.startIndex + 2]), let tasks = Int(arguments[arguments.startIndex + 3]),
+            let delay = Int(arguments[arguments.startIndex + 4])
+        else {
+            FileHandle.standardError.write(Data("usage: RouterTestHelper fleet <store-url> <limit-cents> <tasks> <delay-ms> fleet|solo\n".utf8))
+            exit(2)
+        }
+        let shared = arguments[arguments.startIndex + 5] == "fleet"
+        let master = try MasterKey(id: "helper", bytes: Array(repeating: 5, count: 32))
+        var catalog = try ModelCatalog.bundled()
+        // $100 per million tokens: a request of 30 + 20 tokens costs $0.005.
+        try catalog.setModel(ModelInfo(
+            ref: ModelRef(provider: .openai, name: "fleet-model"),
+            price: ModelPrice(inputPerMillion: Money(dollars: 100), outputPerMillion: Money(dollars: 100)), contextWindow: 100_000, maxOutputTokens: 1_000))
+        let router = try LLMRouter(
+            configuration: RouterConfiguration(masterKey: master, fleet: shared ? FleetBudgets() : nil), catalog: catalog, store: store, logger: logger)
+        try await router.register(APIKey(id: KeyID("fleet-\(getpid())"), provider: .openai, secret: "sk-helper", models: ["fleet-model"]))
+        try await router.setBudget(Budget(id: "fleet", period: .total, limit: Money(nanodollars: cents * 10_000_000)))
+        let request = RouteRequest(model: "fleet-model", estimatedInputTokens: 30, maxOutputTokens: 40)
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        _ = readLine()
+        let deadline = ContinuousClock.now + .seconds(120)
+        let settled = await withTaskGroup(of: (Int, Int64).self) { group in
+            for _ in 0..<tasks {
+                group.addTask {
+                    var count = 0
+                    var spent: Int64 = 0
+                    while ContinuousClock.now < deadline {
+                        let lease: Lease
+                        do {
+                            lease = try await router.route(request)
+                        } catch let error as RouterError where error.code == .budgetExceeded {
+                            break
+                        } catch {
+                            continue
+                        }
+                        if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
+                        if let event = try? await router.settle(lease, usage: Usage(inputTokens: 30, outputTokens: 20)) {
+                            count += 1
+                            spent += event.cost.nanodollars
+                        }
+                    }
+                    return (count, spent)
+                }
+            }
+            var total = (0, Int64(0))
+            for await (count, spent) in group { total = (total.0 + count, total.1 + spent) }
+            return total
+        }
+        try await router.shutdown()
+        print("done \(settled.0) \(settled.1)")
     default:
         FileHandle.standardError.write(Data("unknown command \(command)\n".utf8))
         exit(2)

@@ -46,14 +46,22 @@ import Testing
 
     /// Starts the helper with `arguments`, its stdout on a pipe.
     static func spawn(_ arguments: [String]) throws -> (Process, Pipe) {
+        let (process, output, _) = try spawn(arguments, input: false)
+        return (process, output)
+    }
+
+    /// Starts the helper with `arguments`, its stdout (and with `input`, its stdin) on a pipe.
+    static func spawn(_ arguments: [String], input: Bool) throws -> (Process, Pipe, Pipe?) {
         let process = Process()
         process.executableURL = helper
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        let inputPipe = input ? Pipe() : nil
+        if let inputPipe { process.standardInput = inputPipe }
         try process.run()
-        return (process, output)
+        return (process, output, inputPipe)
     }
 
     /// Four processes open one new store at the same moment: every one of them succeeds (the
@@ -123,5 +131,79 @@ import Testing
         #expect(ledgerSpend > .zero)
         await store.close()
         await cleanup()
+    }
+
+    /// Four processes, 64 tasks each, spend one $20 hard budget through one store, with and
+    /// without a provider delay between route and settle: with fleet budgets the store's settled
+    /// spend never passes the limit and at least 95% of it is used (slices strand nothing once
+    /// the instances shut down); the ledger agrees with the counter to the nanodollar.
+    @Test(arguments: Backend.allCases.filter(\.isPersistent), [0, 5])
+    func fourProcessesNeverOverspendASharedHardBudget(backend: Backend, delayMilliseconds: Int) async throws {
+        let (spent, ledger, granted) = try await Self.spendSharedBudget(backend, cents: 2_000, delayMilliseconds: delayMilliseconds, mode: "fleet")
+        let limit = Money(dollars: 20)
+        #expect(spent <= limit, "the fleet settled \(spent) against a \(limit) hard budget")
+        #expect(spent.nanodollars * 100 >= limit.nanodollars * 95, "only \(spent) of \(limit) was used")
+        #expect(ledger == spent)
+        // Unused slices went back: what stays granted is what was spent.
+        #expect(granted == spent, "granted \(granted), spent \(spent)")
+    }
+
+    /// The control: the same four processes enforcing the budget each on its own (no fleet
+    /// budgets) spend far more than the limit — what the test above would catch.
+    @Test func withoutFleetBudgetsFourProcessesOverspend() async throws {
+        let (spent, _, _) = try await Self.spendSharedBudget(.sqlite, cents: 2_000, delayMilliseconds: 0, mode: "solo")
+        #expect(spent > Money(dollars: 30), "four solo processes spent only \(spent)")
+    }
+
+    /// Runs four `fleet` helpers on a fresh store of `backend` to the end; returns the budget's
+    /// spend counter, the ledger's total and the fleet's granted total.
+    static func spendSharedBudget(_ backend: Backend, cents: Int, delayMilliseconds: Int, mode: String) async throws -> (Money, Money, Money) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-fleet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (url, cleanup) = try await freshStore(backend, in: directory)
+        // Every process opens (and migrates) the store before the spending starts.
+        let (opener, openerOutput) = try spawn(["open", url])
+        _ = await blocking {
+            _ = openerOutput.fileHandleForReading.readDataToEndOfFile()
+            opener.waitUntilExit()
+        }
+        let processes = try (0..<4).map { _ in try spawn(["fleet", url, String(cents), "64", String(delayMilliseconds), mode], input: true) }
+        // All four set up, then all start at once.
+        for (_, output, _) in processes {
+            let handle = output.fileHandleForReading
+            let ready = await blocking { () -> Bool in
+                var line = Data()
+                while !line.contains(UInt8(ascii: "\n")) {
+                    let byte = handle.readData(ofLength: 1)
+                    if byte.isEmpty { return false }
+                    line.append(byte)
+                }
+                return String(decoding: line, as: UTF8.self).hasPrefix("ready")
+            }
+            #expect(ready, "a helper did not get ready")
+        }
+        for (_, _, input) in processes { input?.fileHandleForWriting.write(Data("go\n".utf8)) }
+        var settledPerProcess: [Int] = []
+        for (process, output, _) in processes {
+            let handle = output.fileHandleForReading
+            let (printed, status) = await blocking {
+                let printed = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return (printed, process.terminationStatus)
+            }
+            #expect(status == 0 && printed.hasPrefix("done "), "a helper failed: \(printed)")
+            settledPerProcess.append(printed.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0)
+        }
+        // Every process spent some of it: the budget was shared, not won by the first to start.
+        #expect(settledPerProcess.allSatisfy { $0 > 0 }, "settled per process: \(settledPerProcess)")
+        let store = try await StateStores.open(url: url, logger: quietLogger)
+        let epoch = Timestamp(nanosecondsSinceEpoch: 0)
+        let spent = try await store.spend(of: "fleet", periodStart: epoch)
+        let ledger = try await store.spend(from: epoch, to: Timestamp(secondsSinceEpoch: 4_000_000_000), groupedBy: .total)["total"] ?? .zero
+        let granted = try await store.spend(of: "fleet#granted", periodStart: epoch)
+        await store.close()
+        await cleanup()
+        return (spent, ledger, granted)
     }
 }

@@ -8,6 +8,12 @@ struct BudgetAccount {
     /// Thresholds already alerted this period (indices into `budget.alertThresholds`).
     var alerted: Set<Int> = []
     var exhaustedAlerted = false
+    /// Fleet budgets (``FleetBudgets``): what this instance may reach this period — its spend
+    /// when the period's fleet accounting began plus every slice the store granted it. `nil`:
+    /// the budget is not shared.
+    var fleetCap: Money?
+    /// The size of the last slice granted (renewal is measured against it).
+    var lastSlice: Money = .zero
 
     init(budget: Budget, nowMs: Int64) {
         self.budget = budget
@@ -26,6 +32,8 @@ struct BudgetAccount {
         spent = .zero
         alerted = []
         exhaustedAlerted = false
+        // A new period starts with no slice of it granted.
+        if fleetCap != nil { fleetCap = .zero }
     }
 
     /// The period start as stores key it: the Unix epoch for `total` budgets.
@@ -47,7 +55,14 @@ struct BudgetAccount {
 
     /// Whether a hard budget admits `cost` more.
     func admits(_ cost: Money) -> Bool {
-        budget.enforcement == .soft || spent + reserved + cost <= budget.limit
+        guard budget.enforcement == .hard else { return true }
+        let total = spent + reserved + cost
+        return total <= budget.limit && (fleetCap.map { total <= $0 } ?? true)
+    }
+
+    /// For a fleet budget: the part of its slices not yet spent or reserved.
+    var fleetHeadroom: Money? {
+        fleetCap.map { $0 - spent - reserved }
     }
 
     func status() -> BudgetStatus {

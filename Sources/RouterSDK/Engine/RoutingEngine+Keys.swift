@@ -171,7 +171,11 @@ extension RoutingEngine {
         budgets[index]!.roll(to: now.millisecondsSinceEpoch)
         // Never below what this process already charged: settles since the store was read (or
         // not yet written to it) must not be forgotten.
-        budgets[index]!.spent = max(budgets[index]!.spent, spent)
+        let before = budgets[index]!.spent
+        budgets[index]!.spent = max(before, spent)
+        // A fleet budget's cap is this instance's spend plus its slices: spend restored from the
+        // store was granted before (or outside) this instance's slices, so the cap moves with it.
+        if budgets[index]!.fleetCap != nil { budgets[index]!.fleetCap! += budgets[index]!.spent - before }
         // Thresholds the restored spend already passed were alerted by the process that spent it.
         budgets[index]!.markPassedThresholds()
     }

@@ -110,6 +110,9 @@ public struct RouterConfiguration: Sendable {
     /// How long ``LLMRouter/shutdown()`` waits for leases in flight to be settled or released
     /// before it writes what it has and stops.
     public var drainTimeout: Duration
+    /// Share hard budgets with every other instance on the same store (``FleetBudgets``);
+    /// `nil` (the default): each instance enforces its budgets on its own view of the spend.
+    public var fleet: FleetBudgets?
 
     /// Creates a configuration.
     public init(
@@ -118,9 +121,11 @@ public struct RouterConfiguration: Sendable {
         quotaResetFallback: Duration = .seconds(3600), circuitBreaker: CircuitBreaker = .init(),
         persistence: Persistence = .init(), decisionSampleInterval: Int = 0,
         exhaustionWarningHorizon: Duration = .seconds(600), randomSeed: UInt64? = nil,
-        reservationHeadroomPercent: Int = 10, leaseTimeToLive: Duration = .seconds(600), drainTimeout: Duration = .seconds(30)
+        reservationHeadroomPercent: Int = 10, leaseTimeToLive: Duration = .seconds(600), drainTimeout: Duration = .seconds(30),
+        fleet: FleetBudgets? = nil
     ) {
         self.drainTimeout = drainTimeout
+        self.fleet = fleet
         self.reservationHeadroomPercent = reservationHeadroomPercent
         self.leaseTimeToLive = leaseTimeToLive
         self.strategy = strategy
@@ -146,6 +151,7 @@ public struct RouterConfiguration: Sendable {
         guard (0...1000).contains(reservationHeadroomPercent) else {
             throw RouterError(.invalidArgument, "reservationHeadroomPercent must be 0...1000, got \(reservationHeadroomPercent)")
         }
+        try fleet?.validate()
         guard leaseTimeToLive > .zero else {
             throw RouterError(.invalidArgument, "leaseTimeToLive must be positive")
         }
