@@ -1,0 +1,99 @@
+import RouterSDK
+import RouterTesting
+import Testing
+
+/// Fleet budgets in one process: two routers on one store stand for two instances. (The
+/// cross-process proof, with real processes on every backend, is StoreTests' ProcessTests.)
+@Suite struct FleetBudgetTests {
+    /// Slices of $0.03 or a tenth of what is ungranted; no background renewal, so each test
+    /// sees exactly the grants its requests cause.
+    static let fleet = FleetBudgets(slicePermille: 100, minimumSlice: Money(nanodollars: 30_000_000), renewBelowPermille: 0)
+    /// Reserves $0.003 on `small`; settled at 1,000 + 500 tokens it costs $0.002.
+    static let request = RouteRequest(model: "small", estimatedInputTokens: 1_000, maxOutputTokens: 1_000)
+    static let usage = Usage(inputTokens: 1_000, outputTokens: 500)
+    static let epoch = Timestamp(nanosecondsSinceEpoch: 0)
+
+    func instance(_ id: String, store: InMemoryStateStore, clock: ManualClock = ManualClock(), budget: Budget) async throws -> LLMRouter {
+        let router = try makeRouter(clock: clock, store: store) {
+            $0.fleet = Self.fleet
+            $0.persistence.acknowledgement = .committed
+        }
+        try await router.register(key(id, models: ["small"]))
+        try await router.setBudget(budget)
+        return router
+    }
+
+    @Test func fleetBudgetsNeedCommittedAcknowledgement() async throws {
+        // An in-memory store defaults to buffered acknowledgement: refused, with the fix named.
+        let error = await expectRouterError(.invalidArgument) { try makeRouter { $0.fleet = FleetBudgets() } }
+        #expect(error?.message.contains("committed") == true)
+        await expectRouterError(.invalidArgument) { try makeRouter { $0.fleet = FleetBudgets(slicePermille: 0) } }
+        await expectRouterError(.invalidArgument) { try makeRouter { $0.fleet = FleetBudgets(minimumSlice: .zero) } }
+    }
+
+    @Test func eachInstanceSpendsOnlyItsSlicesAndShutdownReturnsWhatItDidNotSpend() async throws {
+        let store = InMemoryStateStore()
+        let budget = Budget(id: "b", period: .total, limit: Money(decimal: "0.30")!)
+        let a = try await instance("a", store: store, budget: budget)
+        let b = try await instance("b", store: store, budget: budget)
+        try await a.settle(try await a.route(Self.request), usage: Self.usage)
+        #expect(try await store.spend(of: "b#granted", periodStart: Self.epoch) == Money(decimal: "0.03")!)
+        try await b.settle(try await b.route(Self.request), usage: Self.usage)
+        #expect(try await store.spend(of: "b#granted", periodStart: Self.epoch) == Money(decimal: "0.06")!)
+        #expect(try await store.spend(of: "b", periodStart: Self.epoch) == Money(decimal: "0.004")!)
+        try await a.shutdown()
+        // A spent $0.002 of its $0.03: the other $0.028 is grantable again.
+        #expect(try await store.spend(of: "b#granted", periodStart: Self.epoch) == Money(decimal: "0.032")!)
+        try await b.shutdown()
+        #expect(try await store.spend(of: "b#granted", periodStart: Self.epoch) == Money(decimal: "0.004")!)
+    }
+
+    @Test func twoInstancesTogetherStopAtTheLimitAndUseNearlyAllOfIt() async throws {
+        let store = InMemoryStateStore()
+        let limit = Money(decimal: "0.30")!
+        let budget = Budget(id: "b", period: .total, limit: limit)
+        let instances = [try await instance("a", store: store, budget: budget), try await instance("b", store: store, budget: budget)]
+        var refused = [false, false]
+        var turn = 0
+        while !refused.allSatisfy({ $0 }), turn < 1_000 {
+            let index = turn % 2
+            turn += 1
+            guard !refused[index] else { continue }
+            do {
+                try await instances[index].settle(try await instances[index].route(Self.request), usage: Self.usage)
+            } catch {
+                #expect((error as? RouterError)?.code == .budgetExceeded)
+                refused[index] = true
+            }
+        }
+        let spent = try await store.spend(of: "b", periodStart: Self.epoch)
+        #expect(spent <= limit)
+        // What is left over is less than one reservation per instance.
+        #expect(spent >= limit - Money(decimal: "0.006")!, "spent \(spent)")
+        for router in instances { try await router.shutdown() }
+        #expect(try await store.spend(of: "b#granted", periodStart: Self.epoch) == spent)
+    }
+
+    @Test func aNewPeriodStartsWithNoSliceAndTakesOneOfItsOwn() async throws {
+        let store = InMemoryStateStore()
+        let clock = ManualClock()
+        let a = try await instance("a", store: store, clock: clock, budget: Budget(id: "daily", period: .day, limit: Money(decimal: "0.30")!))
+        try await a.settle(try await a.route(Self.request), usage: Self.usage)
+        let today = try #require(try await a.budgetStatus("daily").periodStart)
+        clock.advance(by: .seconds(86_400))
+        try await a.settle(try await a.route(Self.request), usage: Self.usage)
+        let tomorrow = try #require(try await a.budgetStatus("daily").periodStart)
+        #expect(tomorrow > today)
+        #expect(try await store.spend(of: "daily#granted", periodStart: today) == Money(decimal: "0.03")!)
+        #expect(try await store.spend(of: "daily#granted", periodStart: tomorrow) == Money(decimal: "0.03")!)
+        try await a.shutdown()
+    }
+
+    @Test func softBudgetsAreNotSliced() async throws {
+        let store = InMemoryStateStore()
+        let a = try await instance("a", store: store, budget: Budget(id: "soft", period: .total, limit: Money(decimal: "0.30")!, enforcement: .soft))
+        try await a.settle(try await a.route(Self.request), usage: Self.usage)
+        #expect(try await store.spend(of: "soft#granted", periodStart: Self.epoch) == .zero)
+        try await a.shutdown()
+    }
+}
