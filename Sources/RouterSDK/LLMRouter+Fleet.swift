@@ -105,6 +105,27 @@ extension LLMRouter {
         }
     }
 
+    /// A budget's status with the fleet's figures read from the store: its ``BudgetStatus/spent``
+    /// is then the fleet's settled spend (every instance's), and ``BudgetStatus/fleet`` says
+    /// what was granted and what of this instance's slices is unused. For a budget that is not
+    /// shared, the same as ``budgetStatus(_:)``.
+    ///
+    /// - Throws: `unknownBudget`, `storeFailure`.
+    public func fleetBudgetStatus(_ id: BudgetID) async throws -> BudgetStatus {
+        var status = try budgetStatus(id)
+        guard let account = engine.fleetAccount(id, now: clock.now()) else { return status }
+        do {
+            let spent = try await store.spend(of: id, periodStart: account.periodStart)
+            let granted = try await store.spend(of: FleetBudgets.grantsCounter(id), periodStart: account.periodStart)
+            // Settles of this instance still on their way to the store are counted too.
+            status.spent = max(spent, status.spent)
+            status.fleet = BudgetStatus.FleetShare(spent: spent, granted: granted, instanceUnused: max(.zero, account.headroom))
+        } catch {
+            throw Self.storeError(error, "reading the fleet's spend of budget '\(id)'")
+        }
+        return status
+    }
+
     /// Shares the hard budgets this instance knows with the fleet (fleet mode only).
     func enableFleet(_ id: BudgetID) {
         guard engine.configuration.fleet != nil else { return }

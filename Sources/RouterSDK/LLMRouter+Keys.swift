@@ -3,26 +3,64 @@ internal import Logging
 extension LLMRouter {
     /// Registers a key: validates it, seals its secret into the store, and makes it routable.
     ///
-    /// - Throws: `duplicateKeyID` (here or already in the store), `invalidArgument` (empty id or
-    ///   secret, bad weight), `invalidLimits`, `unknownModel` (a listed model the catalog lacks),
-    ///   `storeFailure`.
+    /// Idempotent for the same definition: registering a key whose id, settings and secret equal
+    /// one already registered here, or already in the store (another replica registered it),
+    /// succeeds and adopts the stored key with its state and version — so every replica of an
+    /// app can start by registering the same keys. A *different* key under an existing id is
+    /// refused.
+    ///
+    /// - Throws: `duplicateKeyID` (a different key has this id, here or in the store),
+    ///   `invalidArgument` (empty id or secret, bad weight), `invalidLimits`, `unknownModel` (a
+    ///   listed model the catalog lacks), `storeFailure`.
     public func register(_ key: APIKey) async throws {
         try checkOpen()
+        if let existing = engine.definition(of: key.id) {
+            guard existing.settings == key.settings, existing.secret == key.secret else {
+                throw RouterError(.duplicateKeyID, "a different key with id '\(key.id)' is already registered", keyID: key.id)
+            }
+            return
+        }
         try engine.checkRegistrable(key)
         let stored = StoredKey(
             id: key.id, settings: key.settings, sealedSecret: try sealer.seal(key.secret, keyID: key.id), state: .available,
             version: 1, updatedAt: clock.now())
+        var adopted: StoredKey?
         do {
             try await store.saveKey(stored, expectedVersion: nil)
         } catch let error as RouterError where error.code == .versionConflict {
-            throw RouterError(.duplicateKeyID, "a key with id '\(key.id)' already exists in the state store; call restore() to load it", keyID: key.id)
+            adopted = try await storedTwin(of: key)
         } catch {
             throw Self.storeError(error, "saving key '\(key.id)'", keyID: key.id)
         }
-        try engine.register(key, now: engineNow())
-        recordRegistered(.available)
-        logger.debug("key registered", metadata: ["key": "\(key.id)", "provider": "\(key.settings.provider)"])
+        if let adopted {
+            // Another replica registered the same key: take it as the store has it.
+            var state = adopted.state
+            if let transition = try? await store.transitions(of: key.id, limit: 1).first, transition.at >= adopted.updatedAt { state = transition.to }
+            guard engine.definition(of: key.id) == nil else { return }  // registered here meanwhile
+            try engine.register(key, state: state, version: adopted.version, now: engineNow())
+            recordRegistered(state)
+            logger.debug("key adopted from the state store", metadata: ["key": "\(key.id)"])
+        } else {
+            try engine.register(key, now: engineNow())
+            recordRegistered(.available)
+            logger.debug("key registered", metadata: ["key": "\(key.id)", "provider": "\(key.settings.provider)"])
+        }
         await afterManagement()
+    }
+
+    /// The stored key with `key`'s id if it is the same key (settings and secret); throws
+    /// `duplicateKeyID` if a different key has the id.
+    private func storedTwin(of key: APIKey) async throws -> StoredKey {
+        let stored: StoredKey?
+        do {
+            stored = try await store.loadKeys().first { $0.id == key.id }
+        } catch {
+            throw Self.storeError(error, "loading key '\(key.id)'", keyID: key.id)
+        }
+        guard let stored, stored.settings == key.settings, (try? sealer.open(stored.sealedSecret, keyID: key.id)) == key.secret else {
+            throw RouterError(.duplicateKeyID, "a different key with id '\(key.id)' already exists in the state store; call restore() to load it, or remove it first", keyID: key.id)
+        }
+        return stored
     }
 
     /// Replaces a key's settings (provider, models, weight, priority, tags, limits).

@@ -10,8 +10,9 @@ import Testing
 // public API throws untyped errors with a documented type, and each pattern below must keep
 // compiling as the API changes.
 
-/// Two replicas register the same keys: duplicates are expected and counted (the pattern from
-/// the crash report, with the documented error type in the `catch`).
+/// Keys registered again under ids that other keys already have are duplicates, counted (the
+/// pattern from the crash report, with the documented error type in the `catch`). The same key
+/// registered again is not a duplicate: registration is idempotent.
 func registerAll(_ router: LLMRouter, _ keys: [APIKey]) async throws -> Int {
     var duplicates = 0
     for key in keys {
@@ -60,14 +61,15 @@ func routeOrAppError(_ router: LLMRouter, model: String) async throws(AppError) 
         return try LLMRouter(configuration: RouterConfiguration(masterKey: MasterKey.random()), catalog: catalog, clock: ManualClock())
     }
 
-    private func key(_ id: String) -> APIKey {
-        APIKey(id: KeyID(id), provider: .openai, secret: Secret("sk-test-\(id)-0123456789"), models: ["small"])
+    private func key(_ id: String, secret: String = "0123456789") -> APIKey {
+        APIKey(id: KeyID(id), provider: .openai, secret: Secret("sk-test-\(id)-\(secret)"), models: ["small"])
     }
 
     @Test func aFilteredCatchInALoopCountsDuplicates() async throws {
         let router = try router()
         #expect(try await registerAll(router, [key("a"), key("b")]) == 0)
-        #expect(try await registerAll(router, [key("a"), key("b"), key("c")]) == 2)
+        #expect(try await registerAll(router, [key("a"), key("b"), key("c")]) == 0)
+        #expect(try await registerAll(router, [key("a", secret: "other"), key("b", secret: "other"), key("d")]) == 2)
     }
 
     @Test func aFilteredCatchAroundASynchronousCall() {

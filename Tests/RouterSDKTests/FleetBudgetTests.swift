@@ -41,6 +41,11 @@ import Testing
         try await b.settle(try await b.route(Self.request), usage: Self.usage)
         #expect(try await store.spend(of: "b#granted", periodStart: Self.epoch) == Money(decimal: "0.06")!)
         #expect(try await store.spend(of: "b", periodStart: Self.epoch) == Money(decimal: "0.004")!)
+        // Each instance's own status shows its spend; the fleet status shows everyone's.
+        #expect(try await a.budgetStatus("b").spent == Money(decimal: "0.002")!)
+        let fleetStatus = try await a.fleetBudgetStatus("b")
+        #expect(fleetStatus.spent == Money(decimal: "0.004")!)
+        #expect(fleetStatus.fleet == BudgetStatus.FleetShare(spent: Money(decimal: "0.004")!, granted: Money(decimal: "0.06")!, instanceUnused: Money(decimal: "0.028")!))
         try await a.shutdown()
         // A spent $0.002 of its $0.03: the other $0.028 is grantable again.
         #expect(try await store.spend(of: "b#granted", periodStart: Self.epoch) == Money(decimal: "0.032")!)
@@ -95,5 +100,36 @@ import Testing
         try await a.settle(try await a.route(Self.request), usage: Self.usage)
         #expect(try await store.spend(of: "soft#granted", periodStart: Self.epoch) == .zero)
         try await a.shutdown()
+    }
+}
+
+/// Every replica starts with the same configuration: registering the same keys and budgets
+/// from many instances on one store is idempotent.
+@Suite struct ReplicaRegistrationTests {
+    @Test func replicasRegisteringTheSameKeysAdoptTheStoredOnesAndDifferentKeysAreRefused() async throws {
+        let store = InMemoryStateStore()
+        let first = try makeRouter(store: store)
+        try await first.register(key("shared", models: ["small"]))
+        try await first.disable("shared", reason: "maintenance")
+        // A second replica starting with the same configuration: no duplicateKeyID, and it sees
+        // the key as the store has it (disabled, version 2).
+        let second = try makeRouter(store: store)
+        try await second.register(key("shared", models: ["small"]))
+        #expect(try await second.state(of: "shared") == .disabled(reason: "maintenance"))
+        try await second.enable("shared")
+        #expect(try await store.loadKeys().first?.version == 3)
+        // A different key under the same id is refused, here and in a third replica.
+        await expectRouterError(.duplicateKeyID) { try await second.register(key("shared", models: ["small", "large"])) }
+        let third = try makeRouter(store: store)
+        let error = await expectRouterError(.duplicateKeyID) {
+            try await third.register(APIKey(id: "shared", provider: .openai, secret: "sk-another-secret-0123", models: ["small"]))
+        }
+        #expect(error?.message.contains("different key") == true)
+        #expect(await third.keyIDs.isEmpty)
+        // Budgets: the same definition from every replica is one budget.
+        let budget = Budget(id: "daily", period: .day, limit: Money(dollars: 5))
+        try await first.setBudget(budget)
+        try await second.setBudget(budget)
+        #expect(try await store.loadBudgets() == [budget])
     }
 }

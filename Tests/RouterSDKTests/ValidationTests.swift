@@ -6,7 +6,9 @@ import Testing
     @Test func keyRegistrationErrors() async throws {
         let router = try makeRouter()
         try await router.register(key("k", models: ["small"]))
-        await expectRouterError(.duplicateKeyID) { try await router.register(key("k", models: ["small"])) }
+        // The same key again is idempotent; a different key under the id is a duplicate.
+        try await router.register(key("k", models: ["small"]))
+        await expectRouterError(.duplicateKeyID) { try await router.register(key("k", models: ["small", "large"])) }
         await expectRouterError(.invalidArgument) { try await router.register(key("", models: ["small"])) }
         await expectRouterError(.invalidArgument) { try await router.register(key("w", models: ["small"], weight: 0)) }
         await expectRouterError(.invalidArgument) { try await router.register(APIKey(id: "empty", provider: .openai, secret: "")) }

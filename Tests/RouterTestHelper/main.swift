@@ -70,7 +70,8 @@ do {
             price: ModelPrice(inputPerMillion: Money(dollars: 100), outputPerMillion: Money(dollars: 100)), contextWindow: 100_000, maxOutputTokens: 1_000))
         let router = try LLMRouter(
             configuration: RouterConfiguration(masterKey: master, fleet: shared ? FleetBudgets() : nil), catalog: catalog, store: store, logger: logger)
-        try await router.register(APIKey(id: KeyID("fleet-\(getpid())"), provider: .openai, secret: "sk-helper", models: ["fleet-model"]))
+        // Every process registers the same key, as replicas with one configuration do.
+        try await router.register(APIKey(id: "fleet-shared", provider: .openai, secret: "sk-helper", models: ["fleet-model"]))
         try await router.setBudget(Budget(id: "fleet", period: .total, limit: Money(nanodollars: cents * 10_000_000)))
         let request = RouteRequest(model: "fleet-model", estimatedInputTokens: 30, maxOutputTokens: 40)
         FileHandle.standardOutput.write(Data("ready\n".utf8))

@@ -31,8 +31,9 @@ let store = try await StateStores.open(url: storeURL, logger: logger)
 let llm = try LLMRouter(store: store, logger: logger)
 try await llm.restore()
 
-// Two replicas of this app may start together on one store: registering is idempotent, and the
-// error pattern below (a typed catch filtered on the code, inside a loop) compiles and runs.
+// Two replicas of this app may start together on one store: registering the same key is
+// idempotent (the second adopts the stored one); a different key under an existing id is
+// `duplicateKeyID`, caught below with the filtered-catch pattern (which compiles and runs).
 for index in 1...2 {
     let key = APIKey(id: KeyID("openai-\(index)"), provider: .openai, secret: Secret("sk-demo-\(index)"), models: ["gpt-4o-mini"])
     do {

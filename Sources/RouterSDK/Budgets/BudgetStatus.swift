@@ -12,6 +12,26 @@ public struct BudgetStatus: Sendable, Hashable {
     public var reserved: Money
     /// `limit - spent - reserved`, never below zero.
     public var remaining: Money { max(.zero, budget.limit - spent - reserved) }
+    /// For a budget shared by a fleet (``FleetBudgets``), as ``LLMRouter/fleetBudgetStatus(_:)``
+    /// reads it from the store; `nil` otherwise.
+    public var fleet: FleetShare?
+
+    /// A fleet budget's figures across every instance, read from the store.
+    public struct FleetShare: Sendable, Hashable {
+        /// Settled spend of every instance in the period (the store's counter).
+        public var spent: Money
+        /// Slices granted to all instances in the period; never above the limit.
+        public var granted: Money
+        /// The part of this instance's slices it has not spent or reserved.
+        public var instanceUnused: Money
+
+        /// Creates a fleet share.
+        public init(spent: Money, granted: Money, instanceUnused: Money) {
+            self.spent = spent
+            self.granted = granted
+            self.instanceUnused = instanceUnused
+        }
+    }
 
     /// Creates a status.
     public init(budget: Budget, periodStart: Timestamp?, periodEnd: Timestamp?, spent: Money, reserved: Money) {

@@ -38,6 +38,12 @@ extension RoutingEngine {
         return try models(for: key.id, key.settings)
     }
 
+    /// The settings and secret a registered key has (`nil`: no such key).
+    func definition(of id: KeyID) -> (settings: KeySettings, secret: Secret)? {
+        guard let slot = slotByID[id] else { return nil }
+        return (keys[Int(slot)].settings, keys[Int(slot)].secret)
+    }
+
     /// Registers a key; `state` and `version` let a store restore a key as it was.
     func register(_ key: APIKey, state: KeyState = .available, version: Int64 = 1, now: Timestamp) throws(RouterError) {
         let refs = try checkRegistrable(key)
