@@ -6,7 +6,7 @@ extension LLMRouter {
     /// slices cannot cover takes a new slice from the store and is tried again (a few times:
     /// each pass may meet another shared budget).
     package func lease(for request: RouteRequest, logger callLogger: Logger? = nil) async throws(RouterError) -> Lease {
-        guard let fleet = engine.configuration.fleet else { return try tracedLease(for: request, logger: callLogger) }
+        guard let fleet else { return try tracedLease(for: request, logger: callLogger) }
         var refills = 0
         while true {
             let routed: Result<Lease, RouterError>

@@ -53,6 +53,8 @@ public actor LLMRouter {
     /// asynchronous call (`settle`, `release`, management, `flush`, `shutdown`) in order.
     private var pendingRecords: [StoreWriter.Record] = []
     private var spareEffects: [EngineEffect] = []
+    /// Fleet budget settings (``RouterConfiguration/fleet``), read on every decision.
+    let fleet: FleetBudgets?
     /// Fleet budgets: the slice being taken for each budget, so concurrent requests share one.
     var fleetRefills: [BudgetID: Task<Void, Never>] = [:]
 
@@ -92,6 +94,7 @@ public actor LLMRouter {
         if let catalog { resolvedCatalog = catalog } else { resolvedCatalog = try ModelCatalog.bundled() }
         self.engine = RoutingEngine(configuration: configuration, catalog: resolvedCatalog)
         self.catalogSnapshot = Locked(resolvedCatalog)
+        self.fleet = configuration.fleet
         self.store = store
         self.clock = clock
         self.anchor = (clock.now(), clock.monotonicNow())
@@ -155,7 +158,9 @@ public actor LLMRouter {
     /// - Throws: ``RouterError`` — `noEligibleKey` (with an ``IneligibilityReport``),
     ///   `budgetExceeded`, `unknownModel`, `invalidArgument`, `shutDown`.
     public func route(_ request: RouteRequest, logger: Logger? = nil) async throws -> Lease {
-        try await lease(for: request, logger: logger)
+        // Without fleet budgets a decision never suspends: no async call on the hot path.
+        guard fleet != nil else { return try tracedLease(for: request, logger: logger) }
+        return try await lease(for: request, logger: logger)
     }
 
     /// One decision inside a `routersdk.route` span when tracing is on.
