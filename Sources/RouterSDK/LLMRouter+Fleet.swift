@@ -1,12 +1,15 @@
 package import Logging
 
-/// Fleet budgets (``FleetBudgets``): slices of shared hard budgets taken from the store.
+/// Fleet budgets (``FleetBudgets``): leased slices of shared hard budgets taken from the store.
 extension LLMRouter {
     /// Routes as ``route(_:logger:)`` does; in fleet mode a request that a shared budget's
     /// slices cannot cover takes a new slice from the store and is tried again (a few times:
     /// each pass may meet another shared budget).
     package func lease(for request: RouteRequest, logger callLogger: Logger? = nil) async throws(RouterError) -> Lease {
         guard let fleet else { return try tracedLease(for: request, logger: callLogger) }
+        // A lease that ran out unrenewed (the heartbeat may be stuck on an unreachable store)
+        // stops this instance spending its slices before anyone may reclaim them.
+        if let deadline = fleetLeaseDeadline, clock.monotonicNow() >= deadline { freezeLapsedLeases() }
         var refills = 0
         while true {
             let routed: Result<Lease, RouterError>
@@ -34,7 +37,7 @@ extension LLMRouter {
     private func renewRunningLowSlices(_ fleet: FleetBudgets) {
         for id in engine.fleetBudgetsRunningLow(renewBelowPermille: fleet.renewBelowPermille) where fleetRefills[id] == nil {
             fleetRefills[id] = Task { [weak self] in
-                _ = await self?.takeSlice(id, needed: fleet.minimumSlice)
+                _ = await self?.takeSlice(id, needed: fleet.minimumSlice, always: true)
                 await self?.refillEnded(id)
             }
         }
@@ -61,29 +64,47 @@ extension LLMRouter {
         return account.headroom >= needed
     }
 
-    /// One grant from the store: adds a slice to the fleet counter of `id`'s period with the
-    /// store's atomic conditional increment (never past the limit), shrinking the ask to what
-    /// is left when that still covers `needed`. Returns the slice granted (zero if none).
-    private func takeSlice(_ id: BudgetID, needed: Money) async -> Money {
-        guard let fleet = engine.configuration.fleet, let account = engine.fleetAccount(id, now: clock.now()) else { return .zero }
-        let counter = FleetBudgets.grantsCounter(id)
-        let limit = account.budget.limit
+    /// One grant from the store: a compare-and-set of the budget period's slice ledger that adds
+    /// a slice to this instance's share only while everything granted (and everything retired
+    /// instances spent) stays within the limit. On the way it reclaims the slices of instances
+    /// whose lease ran out (their settled spend stays counted) and renews this instance's lease.
+    /// Shrinks the ask to what is left when that still covers `needed`; unless `always`, takes
+    /// nothing new when renewing a lapsed lease gives back enough. Returns the slice granted
+    /// (zero if none).
+    private func takeSlice(_ id: BudgetID, needed: Money, always: Bool = false) async -> Money {
+        guard let fleet, let account = engine.fleetAccount(id, now: clock.now()) else { return .zero }
+        let key = FleetBudgets.ledgerKey(id, account.periodStart)
         do {
-            var ungranted = limit - (try await store.spend(of: counter, periodStart: account.periodStart))
-            for _ in 0..<3 {
-                guard ungranted >= needed, ungranted > .zero else { return .zero }
-                let ask = min(fleet.slice(ungranted: ungranted, needed: needed), ungranted)
-                if try await store.addSpend(ask, to: counter, periodStart: account.periodStart, limit: limit) != nil {
-                    guard engine.addFleetSlice(id, periodStart: account.periodStart, amount: ask, now: clock.now()) else {
-                        // The period ended while the grant was on its way: give it back to that period.
-                        _ = try? await store.addSpend(.zero - ask, to: counter, periodStart: account.periodStart, limit: nil)
-                        return .zero
-                    }
+            for _ in 0..<8 {
+                let record = try await store.sharedRecord(key)
+                var ledger = try FleetSliceLedger(decoding: record?.body, key: key)
+                try await reclaimExpired(&ledger, budget: id, periodStart: account.periodStart)
+                if ledger.holders[fleet.instance] == nil, fleetLeases[id]?.periodStart == account.periodStart {
+                    // This instance's slices were reclaimed while it could not renew: they are gone.
+                    _ = engine.freezeFleet(id, now: clock.now())
+                    fleetLeases[id] = nil
+                }
+                let ungranted = account.budget.limit - Money(nanodollars: ledger.total)
+                var mine = ledger.holders[fleet.instance] ?? .init(granted: 0, expiresAtMs: 0)
+                // A lease that lapsed and is still held gets its frozen slices back with this
+                // write; when they cover the request, renewing is all it takes.
+                let thawed = ledger.holders[fleet.instance] != nil && fleetLeases[id]?.lapsed == true ? fleetLeases[id]?.frozen ?? .zero : .zero
+                let covered = !always && account.headroom + thawed >= needed
+                let ask = !covered && ungranted >= needed && ungranted > .zero ? min(fleet.slice(ungranted: ungranted, needed: needed), ungranted) : .zero
+                guard ask > .zero || record != nil else { return .zero }  // nothing to grant, nothing to write
+                mine.granted += ask.nanodollars
+                mine.expiresAtMs = (clock.now() + fleet.leaseTimeToLive).millisecondsSinceEpoch
+                ledger.holders[fleet.instance] = mine
+                let renewedAt = clock.monotonicNow()
+                if try await store.writeSharedRecord(key, body: ledger.encoded, expectedVersion: record?.version) {
+                    leaseRenewed(id, periodStart: account.periodStart, at: renewedAt, stillHeld: true)
+                    guard ask > .zero else { return .zero }  // renewed (and thawed), nothing new taken
+                    guard engine.addFleetSlice(id, periodStart: account.periodStart, amount: ask, now: clock.now()) else { return .zero }
                     logger.debug("took a fleet budget slice", metadata: ["budget": "\(id)", "slice": "\(ask)"])
+                    startHeartbeat()
                     return ask
                 }
-                // Others took some meanwhile: look again and ask for a share of what is left.
-                ungranted = limit - (try await store.spend(of: counter, periodStart: account.periodStart))
+                // Another instance wrote meanwhile: read again.
             }
         } catch {
             logger.warning("could not take a fleet budget slice", metadata: ["budget": "\(id)", "error": "\(error)"])
@@ -91,18 +112,131 @@ extension LLMRouter {
         return .zero
     }
 
-    /// Gives the unused part of every slice back to the fleet (shutdown): what this instance
-    /// was granted but did not spend becomes grantable to the others.
-    func returnUnusedFleetSlices() async {
-        guard engine.configuration.fleet != nil else { return }
-        for task in fleetRefills.values { await task.value }
-        for (id, periodStart, unused) in engine.takeUnusedFleetSlices(now: clock.now()) {
-            do {
-                _ = try await store.addSpend(.zero - unused, to: FleetBudgets.grantsCounter(id), periodStart: periodStart, limit: nil)
-            } catch {
-                logger.warning("could not return an unused fleet budget slice", metadata: ["budget": "\(id)", "unused": "\(unused)", "error": "\(error)"])
+    /// Reclaims, in `ledger`, the slices of every other instance whose lease ran out more than the
+    /// grace ago: what it settled (its counter in the store) stays spent, the rest is free again.
+    private func reclaimExpired(_ ledger: inout FleetSliceLedger, budget: BudgetID, periodStart: Timestamp) async throws {
+        guard let fleet else { return }
+        let cutoff = (clock.now() - fleet.reclaimGrace).millisecondsSinceEpoch
+        for (instance, holder) in ledger.holders where instance != fleet.instance && holder.expiresAtMs < cutoff {
+            let spent = try await store.spend(of: FleetBudgets.instanceCounter(budget, instance), periodStart: periodStart)
+            ledger.retired += max(0, spent.nanodollars)
+            ledger.holders[instance] = nil
+            logger.info("reclaimed the fleet budget slices of an instance whose lease ran out", metadata: [
+                "budget": "\(budget)", "instance": "\(instance)", "spent": "\(spent)", "reclaimed": "\(Money(nanodollars: holder.granted) - spent)",
+            ])
+        }
+    }
+
+    /// Records a lease write: the lease is good until a sixth of its TTL before it runs out in
+    /// the store (so this instance stops spending before anyone may reclaim). A lease renewed
+    /// after it had lapsed gets back the slices it froze, if the ledger still holds them.
+    private func leaseRenewed(_ id: BudgetID, periodStart: Timestamp, at renewedAt: Duration, stillHeld: Bool) {
+        guard let fleet else { return }
+        var lease = fleetLeases[id] ?? FleetLease(periodStart: periodStart)
+        if lease.periodStart != periodStart { lease = FleetLease(periodStart: periodStart) }
+        lease.validUntil = renewedAt + fleet.leaseTimeToLive - fleet.leaseTimeToLive / 6
+        if stillHeld, lease.frozen > .zero {
+            engine.addFleetSlice(id, periodStart: periodStart, amount: lease.frozen, now: clock.now())
+        }
+        lease.frozen = .zero
+        lease.lapsed = false
+        fleetLeases[id] = lease
+    }
+
+    /// Renews every lease this instance holds, every third of the TTL, until shutdown; a lease
+    /// that could not be renewed before it runs out stops this instance spending its slices.
+    private func startHeartbeat() {
+        guard let fleet, fleetHeartbeat == nil else { return }
+        let interval = fleet.leaseTimeToLive / 3
+        let clock = self.clock
+        fleetHeartbeat = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await clock.sleep(until: clock.now() + interval)
+                guard !Task.isCancelled, let self else { return }
+                await self.renewLeases()
             }
         }
+    }
+
+    /// The earliest time (monotonic) a lease held runs out unrenewed.
+    private var fleetLeaseDeadline: Duration? {
+        fleetLeases.values.filter { !$0.lapsed }.map(\.validUntil).min()
+    }
+
+    /// Freezes the slices of every lease that ran out unrenewed (kept to give back on renewal).
+    private func freezeLapsedLeases() {
+        let now = clock.monotonicNow()
+        for (id, lease) in fleetLeases where !lease.lapsed && now >= lease.validUntil {
+            guard let account = engine.fleetAccount(id, now: clock.now()), account.periodStart == lease.periodStart else {
+                fleetLeases[id] = nil  // the period ended: its slices are no use any more
+                continue
+            }
+            fleetLeases[id]?.frozen = engine.freezeFleet(id, now: clock.now())
+            fleetLeases[id]?.lapsed = true
+            logger.warning("a fleet budget lease ran out unrenewed; its slices are frozen", metadata: ["budget": "\(id)"])
+        }
+    }
+
+    private func renewLeases() async {
+        guard let fleet else { return }
+        freezeLapsedLeases()
+        for (id, lease) in fleetLeases {
+            guard let account = engine.fleetAccount(id, now: clock.now()), account.periodStart == lease.periodStart else {
+                if fleetLeases[id]?.periodStart == lease.periodStart { fleetLeases[id] = nil }  // the period ended
+                continue
+            }
+            let key = FleetBudgets.ledgerKey(id, lease.periodStart)
+            var renewed = false
+            do {
+                for _ in 0..<4 where !renewed {
+                    let record = try await store.sharedRecord(key)
+                    var ledger = try FleetSliceLedger(decoding: record?.body, key: key)
+                    guard var mine = ledger.holders[fleet.instance] else {
+                        // Reclaimed while this instance could not renew: those slices are gone.
+                        _ = engine.freezeFleet(id, now: clock.now())
+                        if fleetLeases[id]?.periodStart == lease.periodStart { fleetLeases[id] = nil }
+                        break
+                    }
+                    mine.expiresAtMs = (clock.now() + fleet.leaseTimeToLive).millisecondsSinceEpoch
+                    ledger.holders[fleet.instance] = mine
+                    let renewedAt = clock.monotonicNow()
+                    if try await store.writeSharedRecord(key, body: ledger.encoded, expectedVersion: record?.version) {
+                        leaseRenewed(id, periodStart: lease.periodStart, at: renewedAt, stillHeld: true)
+                        renewed = true
+                    }
+                }
+            } catch {
+                logger.warning("could not renew a fleet budget lease", metadata: ["budget": "\(id)", "error": "\(error)"])
+            }
+            if !renewed { freezeLapsedLeases() }
+        }
+    }
+
+    /// Gives the unused part of every slice back to the fleet (shutdown): this instance leaves
+    /// each slice ledger, its settled spend retired there as spent.
+    func returnUnusedFleetSlices() async {
+        guard let fleet else { return }
+        fleetHeartbeat?.cancel()
+        fleetHeartbeat = nil
+        for task in fleetRefills.values { await task.value }
+        _ = engine.takeUnusedFleetSlices(now: clock.now())
+        for (id, lease) in fleetLeases {
+            let key = FleetBudgets.ledgerKey(id, lease.periodStart)
+            do {
+                for _ in 0..<8 {
+                    let record = try await store.sharedRecord(key)
+                    var ledger = try FleetSliceLedger(decoding: record?.body, key: key)
+                    guard ledger.holders[fleet.instance] != nil else { break }
+                    let spent = try await store.spend(of: FleetBudgets.instanceCounter(id, fleet.instance), periodStart: lease.periodStart)
+                    ledger.holders[fleet.instance] = nil
+                    ledger.retired += max(0, spent.nanodollars)
+                    if try await store.writeSharedRecord(key, body: ledger.encoded, expectedVersion: record?.version) { break }
+                }
+            } catch {
+                logger.warning("could not return unused fleet budget slices", metadata: ["budget": "\(id)", "error": "\(error)"])
+            }
+        }
+        fleetLeases.removeAll()
     }
 
     /// A budget's status with the fleet's figures read from the store: its ``BudgetStatus/spent``
@@ -116,10 +250,11 @@ extension LLMRouter {
         guard let account = engine.fleetAccount(id, now: clock.now()) else { return status }
         do {
             let spent = try await store.spend(of: id, periodStart: account.periodStart)
-            let granted = try await store.spend(of: FleetBudgets.grantsCounter(id), periodStart: account.periodStart)
+            let key = FleetBudgets.ledgerKey(id, account.periodStart)
+            let ledger = try FleetSliceLedger(decoding: try await store.sharedRecord(key)?.body, key: key)
             // Settles of this instance still on their way to the store are counted too.
             status.spent = max(spent, status.spent)
-            status.fleet = BudgetStatus.FleetShare(spent: spent, granted: granted, instanceUnused: max(.zero, account.headroom))
+            status.fleet = BudgetStatus.FleetShare(spent: spent, granted: Money(nanodollars: ledger.total), instanceUnused: max(.zero, account.headroom))
         } catch {
             throw Self.storeError(error, "reading the fleet's spend of budget '\(id)'")
         }
@@ -128,7 +263,23 @@ extension LLMRouter {
 
     /// Shares the hard budgets this instance knows with the fleet (fleet mode only).
     func enableFleet(_ id: BudgetID) {
-        guard engine.configuration.fleet != nil else { return }
-        engine.enableFleet(id, now: clock.now())
+        guard let fleet else { return }
+        engine.enableFleet(id, instance: fleet.instance, now: clock.now())
     }
+}
+
+/// This instance's lease on one fleet budget period's slices.
+struct FleetLease {
+    var periodStart: Timestamp
+    /// Until when (monotonic) this instance may spend its slices without renewing.
+    var validUntil: Duration = .zero
+    /// Whether the lease ran out unrenewed (its slices are frozen until a renewal).
+    var lapsed = false
+    /// The unused part of the slices frozen when the lease ran out unrenewed.
+    var frozen: Money = .zero
+}
+
+extension FleetBudgets {
+    /// The instance id a router resolved (it fills in a random one at init).
+    var instance: String { instanceID ?? "" }
 }

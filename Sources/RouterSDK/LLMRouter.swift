@@ -57,6 +57,10 @@ public actor LLMRouter {
     let fleet: FleetBudgets?
     /// Fleet budgets: the slice being taken for each budget, so concurrent requests share one.
     var fleetRefills: [BudgetID: Task<Void, Never>] = [:]
+    /// Fleet budgets: this instance's lease on each budget period's slices.
+    var fleetLeases: [BudgetID: FleetLease] = [:]
+    /// Fleet budgets: renews the leases every third of their TTL.
+    var fleetHeartbeat: Task<Void, Never>?
 
     /// Creates a router.
     ///
@@ -94,7 +98,11 @@ public actor LLMRouter {
         if let catalog { resolvedCatalog = catalog } else { resolvedCatalog = try ModelCatalog.bundled() }
         self.engine = RoutingEngine(configuration: configuration, catalog: resolvedCatalog)
         self.catalogSnapshot = Locked(resolvedCatalog)
-        self.fleet = configuration.fleet
+        self.fleet = configuration.fleet.map { fleet in
+            var resolved = fleet
+            if resolved.instanceID == nil { resolved.instanceID = FleetBudgets.randomInstanceID() }
+            return resolved
+        }
         self.store = store
         self.clock = clock
         self.anchor = (clock.now(), clock.monotonicNow())
@@ -483,8 +491,9 @@ public actor LLMRouter {
         await drainLeases()
         let outstanding = engine.leases.keys.sorted()
         await dispatchEffectsAndWrite()
-        await returnUnusedFleetSlices()
         let lost = await writer.finish()
+        // After the writer: every settle this instance made is in its spend counter.
+        await returnUnusedFleetSlices()
         for continuation in subscribers.values { continuation.finish() }
         subscribers.removeAll()
         if lost > 0 {

@@ -7,6 +7,8 @@ public import RouterSDK
 /// - ``failAppends(next:with:)``: the next `n` batch appends throw (then they work again).
 /// - ``holdAppends()`` / ``releaseAppends()``: appends wait until released (a store that hangs).
 /// - ``failKeyWrites(_:with:)``: key saves and deletes throw while set.
+/// - ``failSharedRecords(_:)``: shared-record reads and writes (fleet budget slice leases) and
+///   spend counter reads and increments throw while set — an instance cut off from the fleet.
 ///
 /// It records what reached the wrapped store: ``appendedBatchSizes``, ``appendedBatchIDs`` and
 /// whether ``close()`` was called (``closeCount``).
@@ -23,6 +25,7 @@ public final class FaultInjectingStateStore: StateStore {
         var holding = false
         var heldAppends: [CheckedContinuation<Void, Never>] = []
         var failingKeyWrites: RouterError?
+        var failingShared = false
         var batchSizes: [Int] = []
         var batchIDs: [BatchID] = []
         var closes = 0
@@ -54,6 +57,16 @@ public final class FaultInjectingStateStore: StateStore {
             $0.failingAppends = max(0, count)
             $0.appendError = error
         }
+    }
+
+    /// While `on`, shared-record reads and writes and spend-counter reads and increments throw
+    /// `storeFailure`: the instance using this store cannot take, renew or return slices.
+    public func failSharedRecords(_ on: Bool) {
+        faults.withLock { $0.failingShared = on }
+    }
+
+    private func checkShared() throws {
+        if faults.withLock({ $0.failingShared }) { throw RouterError(.storeFailure, "injected failure (shared records)") }
     }
 
     /// Makes appends wait until ``releaseAppends()``.
@@ -144,8 +157,20 @@ public final class FaultInjectingStateStore: StateStore {
     public func decisionSamples(limit: Int) async throws -> [DecisionSample] { try await base.decisionSamples(limit: limit) }
     public func pruneLedger(before cutoff: Timestamp) async throws -> Int { try await base.pruneLedger(before: cutoff) }
     public func ledgerSize() async throws -> Int { try await base.ledgerSize() }
-    public func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money { try await base.spend(of: budget, periodStart: periodStart) }
+    public func spend(of budget: BudgetID, periodStart: Timestamp) async throws -> Money {
+        try checkShared()
+        return try await base.spend(of: budget, periodStart: periodStart)
+    }
     public func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {
-        try await base.addSpend(amount, to: budget, periodStart: periodStart, limit: limit)
+        try checkShared()
+        return try await base.addSpend(amount, to: budget, periodStart: periodStart, limit: limit)
+    }
+    public func sharedRecord(_ key: String) async throws -> SharedRecord? {
+        try checkShared()
+        return try await base.sharedRecord(key)
+    }
+    public func writeSharedRecord(_ key: String, body: String, expectedVersion: Int64?) async throws -> Bool {
+        try checkShared()
+        return try await base.writeSharedRecord(key, body: body, expectedVersion: expectedVersion)
     }
 }

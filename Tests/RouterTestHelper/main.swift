@@ -6,13 +6,17 @@
 //         routes and settles from <tasks> concurrent tasks until killed, writing each lease id to
 //         stdout (unbuffered) only after its settle returned: what the parent reads is what was
 //         acknowledged. The acknowledgement mode defaults to the router's (committed here).
-//     RouterTestHelper fleet <store-url> <limit-cents> <tasks> <delay-ms> fleet|solo
+//     RouterTestHelper fleet <store-url> <limit-cents> <tasks> <delay-ms> fleet|solo [<ttl-ms> <patience-ms> <slice-permille>]
 //         spends one shared hard budget ("fleet", period total) from <tasks> concurrent tasks,
 //         each request costing $0.005 (reserving $0.0073), with <delay-ms> between route and
 //         settle (a provider call), until the budget refuses; `fleet` shares it
 //         (RouterConfiguration.fleet), `solo` enforces it alone as before. Prints "ready" once set
-//         up and starts spending when a line arrives on stdin (so all processes start together);
-//         then shuts down (returning unused slices) and prints "done <settled> <nanodollars>".
+//         up and starts spending when a line arrives on stdin (so all processes start together),
+//         prints "first" after its first settle; then shuts down (returning unused slices) and
+//         prints "done <settled> <nanodollars>". With <patience-ms>, a task the budget refuses
+//         tries again every 100 ms until that long has passed without a settle (so slices
+//         reclaimed from a killed process get used); <ttl-ms> and <slice-permille> set the
+//         fleet's lease TTL and slice size.
 import Foundation
 import Logging
 import RouterSDK
@@ -62,6 +66,11 @@ do {
             exit(2)
         }
         let shared = arguments[arguments.startIndex + 5] == "fleet"
+        func optional(_ offset: Int) -> Int? { arguments.count > offset ? Int(arguments[arguments.startIndex + offset]) : nil }
+        var fleet = FleetBudgets()
+        if let ttl = optional(6) { fleet.leaseTimeToLive = .milliseconds(ttl) }
+        let patience = Duration.milliseconds(optional(7) ?? 0)
+        if let permille = optional(8) { fleet.slicePermille = permille }
         let master = try MasterKey(id: "helper", bytes: Array(repeating: 5, count: 32))
         var catalog = try ModelCatalog.bundled()
         // $100 per million tokens: a request of 30 + 20 tokens costs $0.005.
@@ -69,7 +78,7 @@ do {
             ref: ModelRef(provider: .openai, name: "fleet-model"),
             price: ModelPrice(inputPerMillion: Money(dollars: 100), outputPerMillion: Money(dollars: 100)), contextWindow: 100_000, maxOutputTokens: 1_000))
         let router = try LLMRouter(
-            configuration: RouterConfiguration(masterKey: master, fleet: shared ? FleetBudgets() : nil), catalog: catalog, store: store, logger: logger)
+            configuration: RouterConfiguration(masterKey: master, fleet: shared ? fleet : nil), catalog: catalog, store: store, logger: logger)
         // Every process registers the same key, as replicas with one configuration do.
         try await router.register(APIKey(id: "fleet-shared", provider: .openai, secret: "sk-helper", models: ["fleet-model"]))
         try await router.setBudget(Budget(id: "fleet", period: .total, limit: Money(nanodollars: cents * 10_000_000)))
@@ -77,6 +86,7 @@ do {
         FileHandle.standardOutput.write(Data("ready\n".utf8))
         _ = readLine()
         let deadline = ContinuousClock.now + .seconds(120)
+        let progress = Progress()
         let settled = await withTaskGroup(of: (Int, Int64).self) { group in
             for _ in 0..<tasks {
                 group.addTask {
@@ -87,7 +97,9 @@ do {
                         do {
                             lease = try await router.route(request)
                         } catch let error as RouterError where error.code == .budgetExceeded {
-                            break
+                            guard ContinuousClock.now - progress.lastSettle < patience else { break }
+                            try? await Task.sleep(for: .milliseconds(100))
+                            continue
                         } catch {
                             continue
                         }
@@ -95,6 +107,7 @@ do {
                         if let event = try? await router.settle(lease, usage: Usage(inputTokens: 30, outputTokens: 20)) {
                             count += 1
                             spent += event.cost.nanodollars
+                            progress.settled()
                         }
                     }
                     return (count, spent)
@@ -113,4 +126,22 @@ do {
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)
+}
+
+/// When the last settle of any task happened; prints "first" on the first.
+final class Progress: @unchecked Sendable {
+    // NSLock rather than Mutex: this helper also runs under the thread sanitizer.
+    private let lock = NSLock()
+    private var last = ContinuousClock.now
+    private var any = false
+
+    var lastSettle: ContinuousClock.Instant { lock.withLock { last } }
+
+    func settled() {
+        let first = lock.withLock { () -> Bool in
+            defer { (last, any) = (ContinuousClock.now, true) }
+            return !any
+        }
+        if first { FileHandle.standardOutput.write(Data("first\n".utf8)) }
+    }
 }

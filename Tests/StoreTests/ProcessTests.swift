@@ -155,9 +155,27 @@ import Testing
         #expect(spent > Money(dollars: 30), "four solo processes spent only \(spent)")
     }
 
-    /// Runs four `fleet` helpers on a fresh store of `backend` to the end; returns the budget's
-    /// spend counter, the ledger's total and the fleet's granted total.
-    static func spendSharedBudget(_ backend: Backend, cents: Int, delayMilliseconds: Int, mode: String) async throws -> (Money, Money, Money) {
+    /// One of four processes spending a shared budget is SIGKILLed with a quarter of the budget
+    /// granted to it and unspent: the fleet still never passes the limit, and once the dead
+    /// process's lease (2 s here) and its grace have passed the survivors reclaim and spend its
+    /// slice — at least 95% of the budget is used.
+    @Test(arguments: Backend.allCases.filter(\.isPersistent))
+    func aKilledProcesssSliceIsReclaimedAndTheFleetStillNeverOverspends(backend: Backend) async throws {
+        let (spent, ledger, granted) = try await Self.spendSharedBudget(
+            backend, cents: 2_000, delayMilliseconds: 2, mode: "fleet", extra: ["2000", "6000", "250"], killFirst: true)
+        let limit = Money(dollars: 20)
+        #expect(spent <= limit, "the fleet settled \(spent) against a \(limit) hard budget")
+        #expect(spent.nanodollars * 100 >= limit.nanodollars * 95, "only \(spent) of \(limit) was used: the dead process's slice was not reclaimed")
+        #expect(ledger == spent)
+        #expect(granted <= limit)
+    }
+
+    /// Runs four `fleet` helpers on a fresh store of `backend` to the end (with `killFirst`, the
+    /// first is SIGKILLed right after its first settle); returns the budget's spend counter, the
+    /// ledger's total and everything the slice ledger says is granted or retired.
+    static func spendSharedBudget(
+        _ backend: Backend, cents: Int, delayMilliseconds: Int, mode: String, extra: [String] = [], killFirst: Bool = false
+    ) async throws -> (Money, Money, Money) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-fleet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -168,32 +186,31 @@ import Testing
             _ = openerOutput.fileHandleForReading.readDataToEndOfFile()
             opener.waitUntilExit()
         }
-        let processes = try (0..<4).map { _ in try spawn(["fleet", url, String(cents), "64", String(delayMilliseconds), mode], input: true) }
+        let processes = try (0..<4).map { _ in try spawn(["fleet", url, String(cents), "64", String(delayMilliseconds), mode] + extra, input: true) }
         // All four set up, then all start at once.
         for (_, output, _) in processes {
-            let handle = output.fileHandleForReading
-            let ready = await blocking { () -> Bool in
-                var line = Data()
-                while !line.contains(UInt8(ascii: "\n")) {
-                    let byte = handle.readData(ofLength: 1)
-                    if byte.isEmpty { return false }
-                    line.append(byte)
-                }
-                return String(decoding: line, as: UTF8.self).hasPrefix("ready")
-            }
-            #expect(ready, "a helper did not get ready")
+            let line = await blocking { readLine(output.fileHandleForReading) }
+            #expect(line == "ready", "a helper did not get ready: \(line ?? "no output")")
         }
         for (_, _, input) in processes { input?.fileHandleForWriting.write(Data("go\n".utf8)) }
+        if killFirst {
+            let (victim, output, _) = processes[0]
+            let first = await blocking { readLine(output.fileHandleForReading) }
+            #expect(first == "first", "the victim settled nothing before the kill")
+            kill(victim.processIdentifier, SIGKILL)
+        }
         var settledPerProcess: [Int] = []
-        for (process, output, _) in processes {
+        for (index, (process, output, _)) in processes.enumerated() {
             let handle = output.fileHandleForReading
             let (printed, status) = await blocking {
                 let printed = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
                 process.waitUntilExit()
                 return (printed, process.terminationStatus)
             }
-            #expect(status == 0 && printed.hasPrefix("done "), "a helper failed: \(printed)")
-            settledPerProcess.append(printed.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0)
+            if killFirst && index == 0 { continue }
+            let done = printed.split(separator: "\n").first { $0.hasPrefix("done ") }
+            #expect(status == 0 && done != nil, "a helper failed: \(printed)")
+            settledPerProcess.append(done.flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0)
         }
         // Every process spent some of it: the budget was shared, not won by the first to start.
         #expect(settledPerProcess.allSatisfy { $0 > 0 }, "settled per process: \(settledPerProcess)")
@@ -201,9 +218,29 @@ import Testing
         let epoch = Timestamp(nanosecondsSinceEpoch: 0)
         let spent = try await store.spend(of: "fleet", periodStart: epoch)
         let ledger = try await store.spend(from: epoch, to: Timestamp(secondsSinceEpoch: 4_000_000_000), groupedBy: .total)["total"] ?? .zero
-        let granted = try await store.spend(of: "fleet#granted", periodStart: epoch)
+        var granted = Money.zero
+        if let record = try await store.sharedRecord("fleet/fleet/0") {
+            struct SliceLedger: Decodable {
+                struct Holder: Decodable { var granted: Int64 }
+                var holders: [String: Holder]
+                var retired: Int64
+            }
+            let slices = try JSONDecoder().decode(SliceLedger.self, from: Data(record.body.utf8))
+            granted = Money(nanodollars: slices.holders.values.reduce(slices.retired) { $0 + $1.granted })
+        }
         await store.close()
         await cleanup()
         return (spent, ledger, granted)
+    }
+
+    /// One line of a helper's output (blocking; byte by byte, so nothing after it is consumed).
+    static func readLine(_ handle: FileHandle) -> String? {
+        var line = Data()
+        while true {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+            if byte.first == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
     }
 }

@@ -14,6 +14,9 @@ struct BudgetAccount {
     var fleetCap: Money?
     /// The size of the last slice granted (renewal is measured against it).
     var lastSlice: Money = .zero
+    /// Fleet budgets: the counter of this instance's own settled spend, written with the ledger
+    /// (what it spent stays counted when its slices are reclaimed).
+    var fleetSpendCounter: BudgetID?
 
     init(budget: Budget, nowMs: Int64) {
         self.budget = budget

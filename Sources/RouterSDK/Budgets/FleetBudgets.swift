@@ -1,23 +1,31 @@
+internal import Foundation
+
 /// Hard budgets shared by every router instance on one store: each instance spends only what the
-/// store has granted it, and the store grants slices of a budget with one atomic conditional
-/// increment that can never take the sum of granted slices past the budget's limit — so the
-/// fleet's settled spend never exceeds a hard budget, whatever the number of processes, while
-/// each decision stays local.
+/// store has granted it, as leased slices, and the store grants a slice with a compare-and-set on
+/// the budget period's slice ledger that can never take the slices granted past the budget's
+/// limit — so the fleet's settled spend never exceeds a hard budget, whatever the number of
+/// processes, while each decision stays local.
 ///
 /// - An instance starts a period with nothing granted. A reservation its slices cannot cover
-///   takes a new slice first (one or two store round trips, off the hot path for every request
-///   the slice then covers); when the unused part of its slices runs low it takes the next one in
+///   takes a new slice first (two store round trips, off the hot path for every request the
+///   slice then covers); when the unused part of its slices runs low it takes the next one in
 ///   the background, before a request has to wait.
 /// - A slice is ``slicePermille`` of what is still ungranted, at least ``minimumSlice`` and the
 ///   reservation at hand — so slices shrink as a budget nears its limit and the last dollars go
-///   where requests still arrive instead of sitting unused in an idle instance.
-/// - ``LLMRouter/shutdown()`` returns the unused part of the instance's slices to the fleet.
+///   where requests still arrive.
+/// - Slices are leased: an instance renews its lease every third of ``leaseTimeToLive``. One
+///   that stops renewing (killed, or cut off from the store) stops spending its slices when its
+///   lease runs out; once the lease is ``leaseTimeToLive`` plus half of it past, any other
+///   instance reclaims what the dead one did not spend (its settled spend, counted per instance
+///   in the store with the ledger, stays spent).
+/// - ``LLMRouter/shutdown()`` returns the unused part of the instance's slices at once.
 /// - Requires committed acknowledgement (the default on the SQLite, PostgreSQL and MongoDB
 ///   stores): a settle returns once its spend is in the store.
 ///
-/// What a crash strands: the unused part of a killed instance's slices stays granted until the
-/// period ends (slices are not yet leased with an expiry). It never lets the fleet overspend; it
-/// can leave up to one slice per killed instance unspent.
+/// The one bound: an instance cut off from the store (alive, not killed) whose lease is
+/// reclaimed may still settle the calls it had in flight when it was cut off; when the store
+/// returns their spend is recorded (nothing is lost) and can pass the limit by at most what
+/// those calls had reserved.
 public struct FleetBudgets: Sendable, Hashable {
     /// The share of a budget's ungranted amount one slice takes, in thousandths (1...1000).
     public var slicePermille: Int
@@ -26,26 +34,88 @@ public struct FleetBudgets: Sendable, Hashable {
     /// Take the next slice in the background once the unused part of the slices falls below
     /// this share of the last slice, in thousandths (0...1000; 0: only when a request needs it).
     public var renewBelowPermille: Int
+    /// How long a slice lease lasts without renewal (renewed every third of it).
+    public var leaseTimeToLive: Duration
+    /// This instance's name in the slice ledgers; `nil` (the default): each router makes up a
+    /// random one. Two routers must never share one (they would count as one instance).
+    public var instanceID: String?
 
     /// Creates fleet settings.
-    public init(slicePermille: Int = 50, minimumSlice: Money = Money(nanodollars: 10_000_000), renewBelowPermille: Int = 500) {
+    public init(
+        slicePermille: Int = 50, minimumSlice: Money = Money(nanodollars: 10_000_000), renewBelowPermille: Int = 500,
+        leaseTimeToLive: Duration = .seconds(30), instanceID: String? = nil
+    ) {
         self.slicePermille = slicePermille
         self.minimumSlice = minimumSlice
         self.renewBelowPermille = renewBelowPermille
+        self.leaseTimeToLive = leaseTimeToLive
+        self.instanceID = instanceID
+    }
+
+    /// A random instance id.
+    static func randomInstanceID() -> String {
+        var random = SystemRandomNumberGenerator()
+        return String(random.next(), radix: 36) + String(random.next(), radix: 36)
     }
 
     func validate() throws(RouterError) {
         guard (1...1000).contains(slicePermille), (0...1000).contains(renewBelowPermille), minimumSlice > .zero else {
             throw RouterError(.invalidArgument, "fleet budgets need slicePermille 1...1000, renewBelowPermille 0...1000 and a positive minimumSlice")
         }
+        guard leaseTimeToLive >= .milliseconds(300) else { throw RouterError(.invalidArgument, "fleet budgets need a leaseTimeToLive of at least 300 ms") }
+        if let instanceID, instanceID.isEmpty || instanceID.contains("/") || instanceID.contains("@") {
+            throw RouterError(.invalidArgument, "a fleet instance id must be non-empty, without '/' or '@'")
+        }
     }
 
-    /// The spend counter under which the store keeps the sum of slices granted for `budget`.
-    static func grantsCounter(_ budget: BudgetID) -> BudgetID { BudgetID("\(budget.rawValue)#granted") }
+    /// The shared record holding the slices of `budget`'s period starting at `periodStart`.
+    static func ledgerKey(_ budget: BudgetID, _ periodStart: Timestamp) -> String {
+        "fleet/\(budget.rawValue)/\(periodStart.nanosecondsSinceEpoch)"
+    }
+
+    /// The spend counter of one instance's settled spend of `budget` (written with the ledger).
+    static func instanceCounter(_ budget: BudgetID, _ instance: String) -> BudgetID { BudgetID("\(budget.rawValue)@\(instance)") }
 
     /// The slice to ask for when `ungranted` is left and `needed` is wanted at least.
     func slice(ungranted: Money, needed: Money) -> Money {
         let share = Money(nanodollars: Int64(Int128(ungranted.nanodollars) * Int128(slicePermille) / 1000))
         return max(needed, max(minimumSlice, share))
+    }
+
+    /// How long after its expiry a lease is reclaimed by others.
+    var reclaimGrace: Duration { leaseTimeToLive / 2 }
+}
+
+/// One budget period's slices, as the shared record holds them (JSON).
+struct FleetSliceLedger: Codable, Hashable {
+    struct Holder: Codable, Hashable {
+        /// Slices granted to the instance this period, in nanodollars.
+        var granted: Int64
+        /// When its lease runs out (wall clock, milliseconds since the epoch).
+        var expiresAtMs: Int64
+    }
+
+    /// Instances holding slices, by instance id.
+    var holders: [String: Holder] = [:]
+    /// What instances whose slices were reclaimed or returned had spent: spent for good.
+    var retired: Int64 = 0
+
+    /// Everything granted or spent: never above the limit.
+    var total: Int64 { holders.values.reduce(retired) { $0 + $1.granted } }
+
+    init() {}
+
+    init(decoding body: String?, key: String) throws(RouterError) {
+        guard let body else { return }
+        do {
+            self = try JSONDecoder().decode(FleetSliceLedger.self, from: Data(body.utf8))
+        } catch {
+            throw RouterError(.corruptRecord, "the fleet slice ledger '\(key)' is corrupted: \(error)")
+        }
+    }
+
+    var encoded: String {
+        // Encoding integers and strings cannot fail.
+        String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self)
     }
 }

@@ -3,10 +3,22 @@
 extension RoutingEngine {
     /// Makes hard budget `id` shared: from now on this instance may reach only what it has
     /// spent and reserved so far plus the slices granted to it. Does nothing for soft budgets.
-    func enableFleet(_ id: BudgetID, now: Timestamp) {
+    func enableFleet(_ id: BudgetID, instance: String, now: Timestamp) {
         guard let index = budgets.indexByID[id], budgets[index]!.budget.enforcement == .hard, budgets[index]!.fleetCap == nil else { return }
         budgets[index]!.roll(to: now.millisecondsSinceEpoch)
         budgets[index]!.fleetCap = budgets[index]!.spent + budgets[index]!.reserved
+        budgets[index]!.fleetSpendCounter = FleetBudgets.instanceCounter(id, instance)
+    }
+
+    /// Stops this instance spending the slices of `id` (its lease ran out unrenewed); returns
+    /// the unused part they still had, to give back if the lease is renewed.
+    func freezeFleet(_ id: BudgetID, now: Timestamp) -> Money {
+        guard let index = budgets.indexByID[id] else { return .zero }
+        budgets[index]!.roll(to: now.millisecondsSinceEpoch)
+        guard let headroom = budgets[index]!.fleetHeadroom else { return .zero }
+        let unused = max(.zero, headroom)
+        budgets[index]!.fleetCap! -= unused
+        return unused
     }
 
     /// What a refill of fleet budget `id` works with: the budget, the period its slices belong

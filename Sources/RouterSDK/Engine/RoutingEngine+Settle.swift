@@ -203,6 +203,9 @@ extension RoutingEngine {
             budgets[account]!.spent += cost
             if cost > .zero {
                 effects.append(.spend(SpendDelta(budgetID: budgets[account]!.budget.id, periodStart: budgets[account]!.periodStart, amount: cost)))
+                if let counter = budgets[account]!.fleetSpendCounter {
+                    effects.append(.spend(SpendDelta(budgetID: counter, periodStart: budgets[account]!.periodStart, amount: cost)))
+                }
             }
             // A call that used more than it reserved can take a hard budget past its limit; the
             // excess is charged (the ledger tells the truth) and reported, and the budget admits

@@ -16,6 +16,7 @@ public actor InMemoryStateStore: StateStore {
     private var samples = Deque<DecisionSample>()
     private var spendCounters: [SpendKey: Money] = [:]
     private var appliedBatches: [String: Int64] = [:]
+    private var sharedRecords: [String: SharedRecord] = [:]
 
     /// How many usage events (and, separately, transitions and decision samples) are kept.
     public let retainedRecords: Int
@@ -103,6 +104,16 @@ public actor InMemoryStateStore: StateStore {
         if let limit, total > limit { return nil }
         spendCounters[key] = total
         return total
+    }
+
+    public func sharedRecord(_ key: String) async throws -> SharedRecord? {
+        sharedRecords[key]
+    }
+
+    public func writeSharedRecord(_ key: String, body: String, expectedVersion: Int64?) async throws -> Bool {
+        guard sharedRecords[key]?.version == expectedVersion else { return false }
+        sharedRecords[key] = SharedRecord(version: (expectedVersion ?? 0) + 1, body: body)
+        return true
     }
 
     public func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition] {

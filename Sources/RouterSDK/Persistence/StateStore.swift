@@ -75,6 +75,30 @@ public protocol StateStore: Sendable {
     /// `limit` (`nil`: no limit). Returns the new total, or `nil` (and changes nothing) if it would
     /// pass the limit. Concurrent calls never take the counter past `limit`.
     func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money?
+
+    /// A small record the instances of a fleet share (``FleetBudgets``' slice leases), with its
+    /// version; `nil` if there is none. The default implementation throws `storeFailure`.
+    func sharedRecord(_ key: String) async throws -> SharedRecord?
+    /// Compare-and-set of a shared record: with `expectedVersion == nil` it inserts `body` at
+    /// version 1 if no record has `key`; otherwise it replaces the record (version + 1) only if
+    /// its version equals `expectedVersion`. Returns whether it wrote. Of concurrent writers of
+    /// one version (in any process) exactly one succeeds. The default implementation throws
+    /// `storeFailure`: a store without it cannot carry fleet budgets.
+    func writeSharedRecord(_ key: String, body: String, expectedVersion: Int64?) async throws -> Bool
+}
+
+/// A versioned record shared by the instances of a fleet (``StateStore/sharedRecord(_:)``).
+public struct SharedRecord: Sendable, Hashable {
+    /// Starts at 1; each write adds 1.
+    public var version: Int64
+    /// What the writer stored (JSON text for the router's own records).
+    public var body: String
+
+    /// Creates a record.
+    public init(version: Int64, body: String) {
+        self.version = version
+        self.body = body
+    }
 }
 
 /// Spend to add to a budget period's counter; batches carry them so counters and the ledger agree.
@@ -180,6 +204,14 @@ public struct StoreBatch: Sendable, Hashable {
 
 extension StateStore {
     public var persistsAcrossRestarts: Bool { false }
+
+    public func sharedRecord(_ key: String) async throws -> SharedRecord? {
+        throw RouterError(.storeFailure, "\(type(of: self)) does not keep shared records, which fleet budgets need")
+    }
+
+    public func writeSharedRecord(_ key: String, body: String, expectedVersion: Int64?) async throws -> Bool {
+        throw RouterError(.storeFailure, "\(type(of: self)) does not keep shared records, which fleet budgets need")
+    }
 
     public func close() async {}
 

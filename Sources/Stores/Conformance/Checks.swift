@@ -72,6 +72,27 @@ extension StateStoreConformance {
         try expectEqual(try await store.decisionSamples(limit: 5), [sample], "store.decisionSamples(limit: 5)")
     }
 
+    static func sharedRecordsAreCompareAndSet(_ subject: Subject) async throws {
+        let store = subject.store
+        try expectEqual(try await store.sharedRecord("fleet/a"), nil, "store.sharedRecord(\"fleet/a\") before any write")
+        try expectEqual(try await store.writeSharedRecord("fleet/a", body: #"{"n":1}"#, expectedVersion: nil), true, "the first insert")
+        try expectEqual(try await store.writeSharedRecord("fleet/a", body: #"{"n":9}"#, expectedVersion: nil), false, "a second insert")
+        try expectEqual(try await store.writeSharedRecord("fleet/a", body: #"{"n":9}"#, expectedVersion: 2), false, "a write of a version that is not there")
+        try expectEqual(try await store.sharedRecord("fleet/a"), SharedRecord(version: 1, body: #"{"n":1}"#), "store.sharedRecord(\"fleet/a\")")
+        // 16 tasks race to replace version 1: exactly one wins, and the record is its write.
+        let winners = try await withThrowingTaskGroup(of: Int?.self) { group in
+            for task in 0..<16 {
+                group.addTask { try await store.writeSharedRecord("fleet/a", body: #"{"n":\#(task + 10)}"#, expectedVersion: 1) ? task : nil }
+            }
+            return try await group.reduce(into: [Int]()) { if let winner = $1 { $0.append(winner) } }
+        }
+        try expectEqual(winners.count, 1, "writers of version 1 that won")
+        try expectEqual(try await store.sharedRecord("fleet/a"), SharedRecord(version: 2, body: #"{"n":\#(winners[0] + 10)}"#), "the winner's record")
+        try expectEqual(try await store.writeSharedRecord("fleet/a", body: "{}", expectedVersion: 2), true, "a write of the current version")
+        try expectEqual(try await store.sharedRecord("fleet/a")?.version, 3, "the version after three writes")
+        try expectEqual(try await store.sharedRecord("fleet/b"), nil, "another key")
+    }
+
     static func spendCountersAreAtomicUnderConcurrency(_ subject: Subject) async throws {
         let store = subject.store
         let limit = Money(nanodollars: 1_000)

@@ -77,6 +77,7 @@ public enum StateStoreConformance {
         Check(name: "budgetsCRUD", needsReopen: false, body: budgetsCRUD),
         Check(name: "batchesAndAggregateQueries", needsReopen: false, body: batchesAndAggregateQueries),
         Check(name: "spendCountersAreAtomicUnderConcurrency", needsReopen: false, body: spendCountersAreAtomicUnderConcurrency),
+        Check(name: "sharedRecordsAreCompareAndSet", needsReopen: false, body: sharedRecordsAreCompareAndSet),
         Check(name: "batchesWithAnIDAreAppliedExactlyOnce", needsReopen: false, body: batchesWithAnIDAreAppliedExactlyOnce),
         Check(name: "retentionPrunesOldRecordsAndKeepsSpendCounters", needsReopen: false, body: retentionPrunesOldRecordsAndKeepsSpendCounters),
         Check(name: "reopenReadsEverythingBack", needsReopen: true, body: reopenReadsEverythingBack),

@@ -14,6 +14,8 @@ enum MongoSchema {
     static let decisionSamples = "routersdk_decision_samples"
     /// The last batch each router writer applied (`_id`: writer id, `sequence`).
     static let writers = "routersdk_writers"
+    /// Versioned records the instances of a fleet share (`_id`: key, `version`, `body`).
+    static let sharedRecords = "routersdk_shared_records"
     /// The `_id` of the meta document holding the next ledger sequence number.
     static let sequenceID = "sequence"
     /// The `_id` of the meta document holding the schema version.

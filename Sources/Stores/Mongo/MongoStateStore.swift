@@ -387,6 +387,28 @@ public final class MongoStateStore: StateStore {
         }
     }
 
+    public func sharedRecord(_ key: String) async throws -> SharedRecord? {
+        try await pool.run { connection throws(RouterError) -> SharedRecord? in
+            guard let document = try connection.find(MongoSchema.sharedRecords, ["_id": .string(key)], limit: 1).first else { return nil }
+            guard let version = document["version"]?.integer, case .string(let body)? = document["body"] else {
+                throw RouterError(.corruptRecord, "shared record '\(key)' in \(MongoSchema.sharedRecords) is corrupted")
+            }
+            return SharedRecord(version: version, body: body)
+        }
+    }
+
+    public func writeSharedRecord(_ key: String, body: String, expectedVersion: Int64?) async throws -> Bool {
+        try await pool.run { connection throws(RouterError) -> Bool in
+            guard let expectedVersion else {
+                // The unique `_id` makes the insert fail if another writer created it first.
+                return try connection.insertUnlessPresent(MongoSchema.sharedRecords, ["_id": .string(key), "version": .int64(1), "body": .string(body)])
+            }
+            // One atomic findAndModify matching the expected version.
+            let update: BSON = ["$set": ["version": .int64(expectedVersion + 1), "body": .string(body)]]
+            return try connection.findAndModify(MongoSchema.sharedRecords, ["_id": .string(key), "version": .int64(expectedVersion)], update) != nil
+        }
+    }
+
     // MARK: Documents
 
     /// The `_id` of a budget period's spend counter (periods are integers, so it is unambiguous).

@@ -52,6 +52,10 @@ enum PostgresSchema {
         """
         CREATE TABLE routersdk_writer_batches (writer TEXT PRIMARY KEY, sequence BIGINT NOT NULL);
         """,
+        // 4: versioned records the instances of a fleet share (fleet budget slice leases).
+        """
+        CREATE TABLE routersdk_shared_records (key TEXT PRIMARY KEY, version BIGINT NOT NULL, body TEXT NOT NULL);
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

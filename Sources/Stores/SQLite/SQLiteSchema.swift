@@ -52,6 +52,10 @@ enum SQLiteSchema {
         """
         CREATE TABLE writer_batches (writer TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
         """,
+        // 4: versioned records the instances of a fleet share (fleet budget slice leases).
+        """
+        CREATE TABLE shared_records (key TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL);
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -258,6 +258,18 @@ public final class SQLiteStateStore: StateStore {
         return try await withConnection { connection throws(RouterError) in try ledger.spend(of: budget, periodStart: periodStart, connection) }
     }
 
+    public func sharedRecord(_ key: String) async throws -> SharedRecord? {
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.sharedRecord(key, connection) }
+    }
+
+    public func writeSharedRecord(_ key: String, body: String, expectedVersion: Int64?) async throws -> Bool {
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in
+            try ledger.writeSharedRecord(key, body: body, expectedVersion: expectedVersion, connection)
+        }
+    }
+
     public func addSpend(_ amount: Money, to budget: BudgetID, periodStart: Timestamp, limit: Money?) async throws -> Money? {
         try await withConnection { connection throws(RouterError) in
             try connection.transaction { () throws(RouterError) -> Money? in

@@ -24,6 +24,9 @@ package struct SQLLedger: Sendable {
     private let selectDecisions: String
     private let selectSpend: String
     private let spendQueries: [SpendGrouping: String]
+    private let selectSharedRecord: String
+    private let insertSharedRecord: String
+    private let updateSharedRecord: String
     /// Names the key table in corrupt-record messages.
     private let keysTable: String
     private let budgetsTable: String
@@ -63,6 +66,11 @@ package struct SQLLedger: Sendable {
             """)
         selectDecisions = sql("SELECT seq, record FROM {decision_samples} ORDER BY seq DESC LIMIT ?")
         selectSpend = sql("SELECT spent FROM {budget_spend} WHERE budget_id = ? AND period_start = ?")
+        selectSharedRecord = sql("SELECT version, body FROM {shared_records} WHERE key = ?")
+        // Returns a row only when it wrote: the insert only if no record has the key, the
+        // update only if the version is the one expected (one atomic statement each).
+        insertSharedRecord = sql("INSERT INTO {shared_records} (key, version, body) VALUES (?, 1, ?) ON CONFLICT (key) DO NOTHING RETURNING version")
+        updateSharedRecord = sql("UPDATE {shared_records} SET version = version + 1, body = ? WHERE key = ? AND version = ? RETURNING version")
         let sum = "SUM(cost)" + dialect.sumCast
         spendQueries = [
             .total: sql("SELECT 'total', \(sum) FROM {usage_events} WHERE at >= ? AND at < ? HAVING COUNT(*) > 0"),
@@ -172,6 +180,23 @@ package struct SQLLedger: Sendable {
     package func spend(of budget: BudgetID, periodStart: Timestamp, _ connection: some SQLConnection) throws(RouterError) -> Money {
         let row = try connection.query(selectSpend, [.text(budget.rawValue), .integer(periodStart.nanosecondsSinceEpoch)]).first
         return Money(nanodollars: try row?.integer(0, "spend of budget '\(budget)'") ?? 0)
+    }
+
+    // MARK: Shared records
+
+    package func sharedRecord(_ key: String, _ connection: some SQLConnection) throws(RouterError) -> SharedRecord? {
+        guard let row = try connection.query(selectSharedRecord, [.text(key)]).first else { return nil }
+        let record = "shared record '\(key)'"
+        return SharedRecord(version: try row.integer(0, record), body: try row.text(1, record))
+    }
+
+    package func writeSharedRecord(_ key: String, body: String, expectedVersion: Int64?, _ connection: some SQLConnection) throws(RouterError) -> Bool {
+        let rows = if let expectedVersion {
+            try connection.query(updateSharedRecord, [.text(body), .text(key), .integer(expectedVersion)])
+        } else {
+            try connection.query(insertSharedRecord, [.text(key), .text(body)])
+        }
+        return !rows.isEmpty
     }
 
     private static func transition(_ row: some StoreRow) throws(RouterError) -> KeyTransition {

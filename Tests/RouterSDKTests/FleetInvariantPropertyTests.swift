@@ -1,0 +1,113 @@
+import Foundation
+import RouterSDK
+import RouterTesting
+import Testing
+
+/// Random interleavings of what instances of a fleet do — reserve, settle, release (with and
+/// without partial usage), take and renew slices, let leases run out, crash (cut off from the
+/// store for good, leases held) and start new instances — never break the fleet's invariant:
+/// everything the slice ledger granted or retired stays within the limit, and so does the
+/// settled spend. Seeded, so a failure reproduces.
+@Suite struct FleetInvariantPropertyTests {
+    static let limit = Money(decimal: "0.30")!
+    static let epoch = Timestamp(nanosecondsSinceEpoch: 0)
+
+    /// One instance of the fleet: its router, its view of the store, and its leases in flight.
+    final class Instance {
+        let router: LLMRouter
+        let store: FaultInjectingStateStore
+        var leases: [Lease] = []
+        var crashed = false
+
+        init(router: LLMRouter, store: FaultInjectingStateStore) {
+            self.router = router
+            self.store = store
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
+    func randomInterleavingsNeverGrantOrSpendPastTheLimit(seed: UInt64) async throws {
+        var random = SplitMixGenerator(seed: seed)
+        let shared = InMemoryStateStore()
+        let clock = ManualClock()  // one wall clock: the instances' clocks agree, as NTP keeps them
+        let budget = Budget(id: "b", period: .total, limit: Self.limit)
+        var instances: [Instance] = []
+        func start() async throws {
+            let store = FaultInjectingStateStore(wrapping: shared)
+            let fleet = FleetBudgets(
+                slicePermille: Int.random(in: 20...500, using: &random), minimumSlice: Money(decimal: "0.005")!,
+                renewBelowPermille: Int.random(in: 0...800, using: &random), leaseTimeToLive: .seconds(30))
+            let router = try makeRouter(clock: clock, store: store) {
+                $0.fleet = fleet
+                $0.persistence.acknowledgement = .committed
+            }
+            try await router.register(key("shared", models: ["small"]))
+            try await router.setBudget(budget)
+            instances.append(Instance(router: router, store: store))
+        }
+        for _ in 0..<3 { try await start() }
+
+        for step in 0..<400 {
+            let alive = instances.filter { !$0.crashed }
+            if alive.isEmpty { try await start() }
+            let instance = instances.filter { !$0.crashed }.randomElement(using: &random)!
+            switch Int.random(in: 0..<100, using: &random) {
+            case 0..<40:
+                // Reserve: up to 0.003 (1,000 in + 1,000 out on `small`).
+                let request = RouteRequest(model: "small", estimatedInputTokens: Int.random(in: 1...1_000, using: &random), maxOutputTokens: Int.random(in: 1...1_000, using: &random))
+                if let lease = try? await instance.router.route(request) { instance.leases.append(lease) }
+            case 40..<70:
+                // Settle within what was reserved.
+                guard !instance.leases.isEmpty else { continue }
+                let lease = instance.leases.remove(at: Int.random(in: 0..<instance.leases.count, using: &random))
+                _ = try? await instance.router.settle(lease, usage: Usage(inputTokens: Int.random(in: 0...lease.reservedTokens / 2, using: &random), outputTokens: Int.random(in: 0...lease.reservedTokens / 2, using: &random)))
+            case 70..<80:
+                guard !instance.leases.isEmpty else { continue }
+                let lease = instance.leases.removeLast()
+                let partial = Bool.random(using: &random) ? Usage(inputTokens: Int.random(in: 0...lease.reservedTokens / 2, using: &random), outputTokens: 0) : nil
+                _ = try? await instance.router.release(lease, failure: .serverError(status: 503), usage: partial)
+            case 80..<90:
+                // Time passes, in steps shorter than a heartbeat (a third of the 30 s TTL), so live
+                // instances renew on time and only crashed ones' leases run out.
+                clock.advance(by: .seconds(Int64.random(in: 1...9, using: &random)))
+                for _ in 0..<50 { await Task.yield() }
+            case 90..<95:
+                // A crash: the instance is cut off from the store for good, leases in flight.
+                guard alive.count > 1 else { continue }
+                instance.crashed = true
+                instance.store.failSharedRecords(true)
+                instance.store.failAppends(next: Int.max)
+            default:
+                if instances.count < 8 { try await start() }
+            }
+            let granted = try await Self.granted(shared)
+            let spent = try await shared.spend(of: "b", periodStart: Self.epoch)
+            #expect(granted <= Self.limit, "seed \(seed), step \(step): \(granted) granted")
+            #expect(spent <= Self.limit, "seed \(seed), step \(step): \(spent) spent")
+            #expect(spent <= granted, "seed \(seed), step \(step): \(spent) spent but only \(granted) granted")
+            if granted > Self.limit || spent > Self.limit { return }
+        }
+        for instance in instances where !instance.crashed {
+            for lease in instance.leases { _ = try? await instance.router.settle(lease, usage: Usage(inputTokens: 1, outputTokens: 1)) }
+            try await instance.router.shutdown()
+        }
+        #expect(try await shared.spend(of: "b", periodStart: Self.epoch) <= Self.limit)
+    }
+
+    static func granted(_ store: InMemoryStateStore) async throws -> Money {
+        try await FleetBudgetTests.granted(store, "b")
+    }
+}
+
+/// A small seedable generator (SplitMix64).
+struct SplitMixGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
