@@ -119,8 +119,7 @@ extension LLMRouter {
         let cutoff = (clock.now() - fleet.reclaimGrace).millisecondsSinceEpoch
         for (instance, holder) in ledger.holders where instance != fleet.instance && holder.expiresAtMs < cutoff {
             let spent = try await store.spend(of: FleetBudgets.instanceCounter(budget, instance), periodStart: periodStart)
-            ledger.retired += max(0, spent.nanodollars)
-            ledger.holders[instance] = nil
+            ledger.retire(instance, spent: max(0, spent.nanodollars))
             logger.info("reclaimed the fleet budget slices of an instance whose lease ran out", metadata: [
                 "budget": "\(budget)", "instance": "\(instance)", "spent": "\(spent)", "reclaimed": "\(Money(nanodollars: holder.granted) - spent)",
             ])
@@ -228,8 +227,7 @@ extension LLMRouter {
                     var ledger = try FleetSliceLedger(decoding: record?.body, key: key)
                     guard ledger.holders[fleet.instance] != nil else { break }
                     let spent = try await store.spend(of: FleetBudgets.instanceCounter(id, fleet.instance), periodStart: lease.periodStart)
-                    ledger.holders[fleet.instance] = nil
-                    ledger.retired += max(0, spent.nanodollars)
+                    ledger.retire(fleet.instance, spent: max(0, spent.nanodollars))
                     if try await store.writeSharedRecord(key, body: ledger.encoded, expectedVersion: record?.version) { break }
                 }
             } catch {

@@ -18,8 +18,7 @@ import Testing
     /// figure the store keeps within the limit.
     static func granted(_ store: any StateStore, _ budget: String, _ periodStart: Timestamp = epoch) async throws -> Money {
         guard let record = try await store.sharedRecord("fleet/\(budget)/\(periodStart.nanosecondsSinceEpoch)") else { return .zero }
-        let ledger = try JSONDecoder().decode(SliceLedgerFigures.self, from: Data(record.body.utf8))
-        return Money(nanodollars: ledger.holders.values.reduce(ledger.retired) { $0 + $1.granted })
+        return try JSONDecoder().decode(SliceLedgerFigures.self, from: Data(record.body.utf8)).total
     }
 
     func instance(_ id: String, store: InMemoryStateStore, clock: ManualClock = ManualClock(), budget: Budget) async throws -> LLMRouter {
@@ -179,5 +178,8 @@ import Testing
 struct SliceLedgerFigures: Decodable {
     struct Holder: Decodable { var granted: Int64 }
     var holders: [String: Holder]
-    var retired: Int64
+    var retired: [String: Int64]
+
+    /// Everything granted or retired.
+    var total: Money { Money(nanodollars: holders.values.reduce(retired.values.reduce(0, +)) { $0 + $1.granted }) }
 }

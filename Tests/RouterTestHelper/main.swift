@@ -28,7 +28,10 @@ guard let command = arguments.first, arguments.count >= 2 else {
     exit(2)
 }
 let url = arguments[arguments.startIndex + 1]
-let logger = Logger(label: "helper") { _ in SwiftLogNoOpLogHandler() }
+// ROUTERSDK_HELPER_LOG=1 sends the router's log lines to stderr (for diagnosing a run by hand).
+let logger = ProcessInfo.processInfo.environment["ROUTERSDK_HELPER_LOG"] == nil
+    ? Logger(label: "helper") { _ in SwiftLogNoOpLogHandler() }
+    : { var logger = Logger(label: "helper-\(getpid())") { StreamLogHandler.standardError(label: $0) }; logger.logLevel = .debug; return logger }()
 
 do {
     let store = try await StateStores.open(url: url, logger: logger)

@@ -157,12 +157,17 @@ import Testing
 
     /// One of four processes spending a shared budget is SIGKILLed with a quarter of the budget
     /// granted to it and unspent: the fleet still never passes the limit, and once the dead
-    /// process's lease (2 s here) and its grace have passed the survivors reclaim and spend its
+    /// process's lease (5 s here) and its grace have passed the survivors reclaim and spend its
     /// slice — at least 95% of the budget is used.
-    @Test(arguments: Backend.allCases.filter(\.isPersistent))
+    ///
+    /// One backend at a time (`.serialized`): twelve processes on two cores starve each other of
+    /// CPU for longer than this short lease, and a live instance whose lease looks expired is
+    /// reclaimed — which costs the calls it has in flight (the documented bound), not what this
+    /// test is about.
+    @Test(.serialized, arguments: Backend.allCases.filter(\.isPersistent))
     func aKilledProcesssSliceIsReclaimedAndTheFleetStillNeverOverspends(backend: Backend) async throws {
         let (spent, ledger, granted) = try await Self.spendSharedBudget(
-            backend, cents: 2_000, delayMilliseconds: 2, mode: "fleet", extra: ["2000", "6000", "250"], killFirst: true)
+            backend, cents: 2_000, delayMilliseconds: 2, mode: "fleet", extra: ["5000", "12000", "250"], killFirst: true)
         let limit = Money(dollars: 20)
         #expect(spent <= limit, "the fleet settled \(spent) against a \(limit) hard budget")
         #expect(spent.nanodollars * 100 >= limit.nanodollars * 95, "only \(spent) of \(limit) was used: the dead process's slice was not reclaimed")
@@ -223,10 +228,10 @@ import Testing
             struct SliceLedger: Decodable {
                 struct Holder: Decodable { var granted: Int64 }
                 var holders: [String: Holder]
-                var retired: Int64
+                var retired: [String: Int64]
             }
             let slices = try JSONDecoder().decode(SliceLedger.self, from: Data(record.body.utf8))
-            granted = Money(nanodollars: slices.holders.values.reduce(slices.retired) { $0 + $1.granted })
+            granted = Money(nanodollars: slices.holders.values.reduce(slices.retired.values.reduce(0, +)) { $0 + $1.granted })
         }
         await store.close()
         await cleanup()

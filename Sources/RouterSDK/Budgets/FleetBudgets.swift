@@ -97,11 +97,20 @@ struct FleetSliceLedger: Codable, Hashable {
 
     /// Instances holding slices, by instance id.
     var holders: [String: Holder] = [:]
-    /// What instances whose slices were reclaimed or returned had spent: spent for good.
-    var retired: Int64 = 0
+    /// What each instance that left (returned its slices) or was reclaimed had settled by then:
+    /// spent for good. Set, never added to, so an instance reclaimed and back later is not
+    /// counted twice; while it holds slices again, its new spend is covered by them.
+    var retired: [String: Int64] = [:]
 
     /// Everything granted or spent: never above the limit.
-    var total: Int64 { holders.values.reduce(retired) { $0 + $1.granted } }
+    var total: Int64 { holders.values.reduce(retired.values.reduce(0, +)) { $0 + $1.granted } }
+
+    /// Retires `instance` with its settled spend `spent` (its counter): what it spent before and
+    /// is already retired is not counted again, and its slices now held (if any) are released.
+    mutating func retire(_ instance: String, spent: Int64) {
+        holders[instance] = nil
+        retired[instance] = max(retired[instance] ?? 0, spent)
+    }
 
     init() {}
 

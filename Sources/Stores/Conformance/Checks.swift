@@ -90,6 +90,12 @@ extension StateStoreConformance {
         try expectEqual(try await store.sharedRecord("fleet/a"), SharedRecord(version: 2, body: #"{"n":\#(winners[0] + 10)}"#), "the winner's record")
         try expectEqual(try await store.writeSharedRecord("fleet/a", body: "{}", expectedVersion: 2), true, "a write of the current version")
         try expectEqual(try await store.sharedRecord("fleet/a")?.version, 3, "the version after three writes")
+        // Many writes later, a writer that read nothing still cannot start the record over.
+        for version in 3..<40 {
+            try expectEqual(try await store.writeSharedRecord("fleet/a", body: "{\"v\":\(version)}", expectedVersion: Int64(version)), true, "write \(version)")
+        }
+        try expectEqual(try await store.writeSharedRecord("fleet/a", body: "{}", expectedVersion: nil), false, "an insert over a long-lived record")
+        try expectEqual(try await store.sharedRecord("fleet/a"), SharedRecord(version: 40, body: "{\"v\":39}"), "the newest version")
         try expectEqual(try await store.sharedRecord("fleet/b"), nil, "another key")
     }
 
