@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "StateStoreConformance", targets: ["StateStoreConformance"]),
         .executable(name: "Quickstart", targets: ["Quickstart"]),
         .executable(name: "HummingbirdApp", targets: ["HummingbirdApp"]),
+        .executable(name: "SharedBudget", targets: ["SharedBudget"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -146,6 +147,12 @@ let package = Package(
             // (scripts/check-quickstart.sh proves it in CI).
             dependencies: ["RouterSDK", "RouterTesting", "SQLiteStateStore", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Examples/Quickstart",
+            swiftSettings: sharedSwiftSettings
+        ),
+        .executableTarget(
+            name: "SharedBudget",
+            dependencies: ["RouterSDK", "RouterStores", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Examples/SharedBudget",
             swiftSettings: sharedSwiftSettings
         ),
         .executableTarget(

@@ -1,6 +1,7 @@
 import Foundation
 @testable import RouterChat
 @testable import RouterSDK
+import RouterTesting
 import Testing
 
 /// The byte-level decoders accept exactly what the Foundation (JSONDecoder + JSONValue tree)
@@ -166,17 +167,9 @@ enum Outcome<Value: Equatable>: Equatable, CustomStringConvertible {
     }
 }
 
-/// A small, fast, seedable generator (the runs are reproducible).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+typealias SplitMix64 = SeededRandomNumberGenerator
+
+extension SeededRandomNumberGenerator {
     mutating func chance(_ probability: Double) -> Bool { Double.random(in: 0..<1, using: &self) < probability }
     mutating func pick<T>(_ choices: [T]) -> T { choices[Int.random(in: 0..<choices.count, using: &self)] }
 }

@@ -28,7 +28,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
     func randomInterleavingsNeverGrantOrSpendPastTheLimit(seed: UInt64) async throws {
-        var random = SplitMixGenerator(seed: seed)
+        var random = SeededRandomNumberGenerator(seed: seed)
         let shared = InMemoryStateStore()
         let clock = ManualClock()  // one wall clock: the instances' clocks agree, as NTP keeps them
         let budget = Budget(id: "b", period: .total, limit: Self.limit)
@@ -120,18 +120,5 @@ import Testing
         }
         if counted != spent { broken.append("the instances' counters sum to \(counted), the budget's to \(spent)") }
         return broken
-    }
-}
-
-/// A small seedable generator (SplitMix64).
-struct SplitMixGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -26,7 +26,7 @@ import Testing
         }
         let store = try await SQLiteStateStore.open(path: path, logger: quietLogger)
         #expect(try await store.schemaVersion() == SQLiteStateStore.schemaVersion)
-        #expect(SQLiteStateStore.schemaVersion == 3)
+        #expect(SQLiteStateStore.schemaVersion == 4)
         #expect(try await store.loadBudgets().map(\.id) == ["b"])
         #expect(try await store.addSpend(Money(nanodollars: 5), to: "b", periodStart: epoch, limit: nil) == Money(nanodollars: 5))
         // An empty in-memory database migrates straight to the current version.
