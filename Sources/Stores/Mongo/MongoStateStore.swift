@@ -388,9 +388,9 @@ public final class MongoStateStore: StateStore {
     }
 
     // A shared record is one document per version, `_id` "<key>#<version>": writing version
-    // v + 1 is inserting that document, which the unique `_id` lets exactly one writer do —
-    // a compare-and-set that rests on nothing but unique inserts (SecantusDB's conditional
-    // findAndModify was seen to let two processes write one version). Reading takes the newest.
+    // v + 1 is inserting that document, which the unique `_id` lets exactly one writer do — a
+    // compare-and-set that rests on unique inserts alone, with no read-modify-write on the
+    // server. Reading takes the newest.
 
     public func sharedRecord(_ key: String) async throws -> SharedRecord? {
         try await pool.run { connection throws(RouterError) -> SharedRecord? in
