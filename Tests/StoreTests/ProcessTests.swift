@@ -6,7 +6,9 @@ import Testing
 
 /// Guarantees about many processes and crashes, proven with real OS processes (the
 /// RouterTestHelper executable) on the real stores.
-@Suite struct ProcessTests {
+/// One test at a time: each starts several processes, and two cores shared with the rest of the
+/// suite are all there is (timing tests elsewhere feel the load).
+@Suite(.serialized) struct ProcessTests {
     /// The helper executable, built next to the test bundle.
     static var helper: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("RouterTestHelper")
@@ -50,14 +52,19 @@ import Testing
         return (process, output)
     }
 
-    /// Starts the helper with `arguments`, its stdout (and with `input`, its stdin) on a pipe.
-    static func spawn(_ arguments: [String], input: Bool) throws -> (Process, Pipe, Pipe?) {
+    /// Starts the helper with `arguments`, its stdout (and with `input`, its stdin) on a pipe;
+    /// with `errors`, its stderr goes to that file (what a failed helper said).
+    static func spawn(_ arguments: [String], input: Bool, errors: URL? = nil) throws -> (Process, Pipe, Pipe?) {
         let process = Process()
         process.executableURL = helper
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        if let errors, FileManager.default.createFile(atPath: errors.path, contents: nil) {
+            process.standardError = try FileHandle(forWritingTo: errors)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         let inputPipe = input ? Pipe() : nil
         if let inputPipe { process.standardInput = inputPipe }
         try process.run()
@@ -166,8 +173,10 @@ import Testing
     /// test is about.
     @Test(.serialized, arguments: Backend.allCases.filter(\.isPersistent))
     func aKilledProcesssSliceIsReclaimedAndTheFleetStillNeverOverspends(backend: Backend) async throws {
+        // 16 tasks a process (not 64): this test runs beside the rest of the suite, and must not
+        // starve it (or itself) of the two cores.
         let (spent, ledger, granted) = try await Self.spendSharedBudget(
-            backend, cents: 2_000, delayMilliseconds: 2, mode: "fleet", extra: ["5000", "12000", "250"], killFirst: true)
+            backend, cents: 2_000, delayMilliseconds: 5, tasks: 16, mode: "fleet", extra: ["5000", "12000", "250"], killFirst: true)
         let limit = Money(dollars: 20)
         #expect(spent <= limit, "the fleet settled \(spent) against a \(limit) hard budget")
         #expect(spent.nanodollars * 100 >= limit.nanodollars * 95, "only \(spent) of \(limit) was used: the dead process's slice was not reclaimed")
@@ -179,7 +188,7 @@ import Testing
     /// first is SIGKILLed right after its first settle); returns the budget's spend counter, the
     /// ledger's total and everything the slice ledger says is granted or retired.
     static func spendSharedBudget(
-        _ backend: Backend, cents: Int, delayMilliseconds: Int, mode: String, extra: [String] = [], killFirst: Bool = false
+        _ backend: Backend, cents: Int, delayMilliseconds: Int, tasks: Int = 64, mode: String, extra: [String] = [], killFirst: Bool = false
     ) async throws -> (Money, Money, Money) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-fleet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -191,13 +200,28 @@ import Testing
             _ = openerOutput.fileHandleForReading.readDataToEndOfFile()
             opener.waitUntilExit()
         }
-        let processes = try (0..<4).map { _ in try spawn(["fleet", url, String(cents), "64", String(delayMilliseconds), mode] + extra, input: true) }
-        // All four set up, then all start at once.
-        for (_, output, _) in processes {
-            let line = await blocking { readLine(output.fileHandleForReading) }
-            #expect(line == "ready", "a helper did not get ready: \(line ?? "no output")")
+        let errorFiles = (0..<4).map { directory.appendingPathComponent("helper-\($0).err") }
+        let processes = try (0..<4).map { index in
+            try spawn(["fleet", url, String(cents), String(tasks), String(delayMilliseconds), mode] + extra, input: true, errors: errorFiles[index])
         }
-        for (_, _, input) in processes { input?.fileHandleForWriting.write(Data("go\n".utf8)) }
+        // All four set up, then all start at once. A helper that failed to set up ends the run
+        // (its stderr says why); the others are stopped.
+        var ready = true
+        for (index, (_, output, _)) in processes.enumerated() {
+            let line = await blocking { readLine(output.fileHandleForReading) }
+            if line != "ready" {
+                ready = false
+                let said = (try? String(contentsOf: errorFiles[index], encoding: .utf8)) ?? ""
+                Issue.record("helper \(index) did not get ready: \(line ?? "no output"); stderr: \(said.suffix(2_000))")
+            }
+        }
+        guard ready else {
+            for (process, _, _) in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            await cleanup()
+            throw RouterError(.storeFailure, "the fleet helpers did not all start")
+        }
+        // A helper that died since would make a plain write trap (broken pipe): write throwing.
+        for (_, _, input) in processes { try? input?.fileHandleForWriting.write(contentsOf: Data("go\n".utf8)) }
         if killFirst {
             let (victim, output, _) = processes[0]
             let first = await blocking { readLine(output.fileHandleForReading) }
@@ -214,7 +238,8 @@ import Testing
             }
             if killFirst && index == 0 { continue }
             let done = printed.split(separator: "\n").first { $0.hasPrefix("done ") }
-            #expect(status == 0 && done != nil, "a helper failed: \(printed)")
+            let said = (try? String(contentsOf: errorFiles[index], encoding: .utf8)) ?? ""
+            #expect(status == 0 && done != nil, "a helper failed: \(printed); stderr: \(said.suffix(2_000))")
             settledPerProcess.append(done.flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0)
         }
         // Every process spent some of it: the budget was shared, not won by the first to start.
