@@ -39,25 +39,11 @@ struct AnthropicMessagesAdapter: ProviderAdapter {
             json.key("temperature")
             json.number(temperature)
         }
-        if !chat.stop.isEmpty {
-            json.key("stop_sequences")
-            json.beginArray()
-            for stop in chat.stop { json.string(stop) }
-            json.endArray()
-        }
+        if !chat.stop.isEmpty { WireParsing.writeStrings(chat.stop, key: "stop_sequences", into: &json) }
         if !chat.tools.isEmpty {
             json.key("tools")
             json.beginArray()
-            for tool in chat.tools {
-                json.beginObject()
-                json.key("name")
-                json.string(tool.name)
-                json.key("description")
-                json.string(tool.description)
-                json.key("input_schema")
-                json.value(tool.parameters)
-                json.endObject()
-            }
+            for tool in chat.tools { WireParsing.writeDeclaration(of: tool, schemaKey: "input_schema", into: &json) }
             json.endArray()
         }
         if stream {

@@ -37,12 +37,7 @@ struct GeminiAdapter: ProviderAdapter {
             json.key("temperature")
             json.number(temperature)
         }
-        if !chat.stop.isEmpty {
-            json.key("stopSequences")
-            json.beginArray()
-            for stop in chat.stop { json.string(stop) }
-            json.endArray()
-        }
+        if !chat.stop.isEmpty { WireParsing.writeStrings(chat.stop, key: "stopSequences", into: &json) }
         if chat.responseFormat == .json {
             json.key("responseMimeType")
             json.literal("application/json")
@@ -54,16 +49,7 @@ struct GeminiAdapter: ProviderAdapter {
             json.beginObject()
             json.key("functionDeclarations")
             json.beginArray()
-            for tool in chat.tools {
-                json.beginObject()
-                json.key("name")
-                json.string(tool.name)
-                json.key("description")
-                json.string(tool.description)
-                json.key("parameters")
-                json.value(tool.parameters)
-                json.endObject()
-            }
+            for tool in chat.tools { WireParsing.writeDeclaration(of: tool, schemaKey: "parameters", into: &json) }
             json.endArray()
             json.endObject()
             json.endArray()

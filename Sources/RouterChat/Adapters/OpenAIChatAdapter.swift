@@ -28,12 +28,7 @@ struct OpenAIChatAdapter: ProviderAdapter {
             json.key("temperature")
             json.number(temperature)
         }
-        if !chat.stop.isEmpty {
-            json.key("stop")
-            json.beginArray()
-            for stop in chat.stop { json.string(stop) }
-            json.endArray()
-        }
+        if !chat.stop.isEmpty { WireParsing.writeStrings(chat.stop, key: "stop", into: &json) }
         if !chat.tools.isEmpty {
             json.key("tools")
             json.beginArray()
@@ -42,14 +37,7 @@ struct OpenAIChatAdapter: ProviderAdapter {
                 json.key("type")
                 json.literal("function")
                 json.key("function")
-                json.beginObject()
-                json.key("name")
-                json.string(tool.name)
-                json.key("description")
-                json.string(tool.description)
-                json.key("parameters")
-                json.value(tool.parameters)
-                json.endObject()
+                WireParsing.writeDeclaration(of: tool, schemaKey: "parameters", into: &json)
                 json.endObject()
             }
             json.endArray()

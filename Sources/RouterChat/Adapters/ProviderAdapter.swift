@@ -296,6 +296,27 @@ enum WireParsing {
         json.raw(arguments.utf8)
     }
 
+    /// Writes a tool as the function declaration every format shares: its name, description
+    /// and parameter schema under `schemaKey` (`parameters`, Anthropic's `input_schema`).
+    static func writeDeclaration(of tool: ChatTool, schemaKey: StaticString, into json: inout JSONWriter) {
+        json.beginObject()
+        json.key("name")
+        json.string(tool.name)
+        json.key("description")
+        json.string(tool.description)
+        json.key(schemaKey)
+        json.value(tool.parameters)
+        json.endObject()
+    }
+
+    /// Writes `strings` as an array under `key` (stop sequences).
+    static func writeStrings(_ strings: [String], key: StaticString, into json: inout JSONWriter) {
+        json.key(key)
+        json.beginArray()
+        for string in strings { json.string(string) }
+        json.endArray()
+    }
+
     /// Base64 of image bytes.
     static func base64(_ data: Data) -> String { data.base64EncodedString() }
 
