@@ -159,7 +159,8 @@ extension LLMRouter {
 
     /// The earliest time (monotonic) a lease held runs out unrenewed.
     private var fleetLeaseDeadline: Duration? {
-        fleetLeases.values.filter { !$0.lapsed }.map(\.validUntil).min()
+        // Lazily: read on every fleet-mode route, so no arrays are built for it.
+        fleetLeases.values.lazy.filter { !$0.lapsed }.map(\.validUntil).min()
     }
 
     /// Freezes the slices of every lease that ran out unrenewed (kept to give back on renewal).
