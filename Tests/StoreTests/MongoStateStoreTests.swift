@@ -48,7 +48,7 @@ import Testing
         let store = try await MongoStateStore.open(.init(url: url), logger: quietLogger)
         defer { Task { try? await store.dropDatabase(); await store.close(); await raw.close() } }
         #expect(try await store.schemaVersion() == MongoStateStore.schemaVersion)
-        #expect(MongoStateStore.schemaVersion == 3)
+        #expect(MongoStateStore.schemaVersion == 2)
         let indexNames = { @Sendable () async throws -> Set<String> in
             try await raw.run { connection throws(RouterError) in
                 let reply = try connection.command(["listIndexes": .string(MongoSchema.transitions)])

@@ -14,8 +14,7 @@ enum MongoSchema {
     static let decisionSamples = "routersdk_decision_samples"
     /// The last batch each router writer applied (`_id`: writer id, `sequence`).
     static let writers = "routersdk_writers"
-    /// Versioned records the instances of a fleet share: one document per version (`_id`:
-    /// "<key>#<version>", `key`, `version`, `body`).
+    /// Versioned records the instances of a fleet share (`_id`: the key, `version`, `body`).
     static let sharedRecords = "routersdk_shared_records"
     /// The `_id` of the meta document holding the next ledger sequence number.
     static let sequenceID = "sequence"
@@ -39,10 +38,6 @@ enum MongoSchema {
         // 2: per-key transition lookups (restore reads each key's newest transition).
         [
             Index(collection: transitions, name: "key_seq", keys: ["keyID": 1, "_id": -1]),
-        ],
-        // 3: a shared record's newest version (fleet budget slice ledgers).
-        [
-            Index(collection: sharedRecords, name: "key_version", keys: ["key": 1, "version": -1]),
         ],
     ]
 
