@@ -72,11 +72,13 @@ extension LLMRouter {
     /// nothing new when renewing a lapsed lease gives back enough. Returns the slice granted
     /// (zero if none).
     private func takeSlice(_ id: BudgetID, needed: Money, always: Bool = false) async -> Money {
-        guard let fleet, let account = engine.fleetAccount(id, now: clock.now()) else { return .zero }
-        let key = FleetBudgets.ledgerKey(id, account.periodStart)
+        guard let fleet, let period = engine.fleetAccount(id, now: clock.now())?.periodStart else { return .zero }
+        let key = FleetBudgets.ledgerKey(id, period)
         do {
             for _ in 0..<8 {
                 let record = try await store.sharedRecord(key)
+                // Read after every await: a heartbeat renewing meanwhile may have thawed slices.
+                guard let account = engine.fleetAccount(id, now: clock.now()), account.periodStart == period else { return .zero }
                 var ledger = try FleetSliceLedger(decoding: record?.body, key: key)
                 try await reclaimExpired(&ledger, budget: id, periodStart: account.periodStart)
                 if ledger.holders[fleet.instance] == nil, fleetLeases[id]?.periodStart == account.periodStart {
