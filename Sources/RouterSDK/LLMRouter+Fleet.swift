@@ -28,7 +28,11 @@ extension LLMRouter {
                 else { throw error }
                 refills += 1
                 let needed = engine.worstCaseCost(request) ?? fleet.minimumSlice
-                guard await refill(budgetID, needed: needed) else { throw error }
+                guard await refill(budgetID, needed: needed) else {
+                    engine.fleetBudgetExhausted(budgetID, now: clock.now())
+                    deferEffects()
+                    throw error
+                }
             }
         }
     }
@@ -77,10 +81,11 @@ extension LLMRouter {
         do {
             for _ in 0..<8 {
                 let record = try await store.sharedRecord(key)
+                noteStoreContact()
                 // Read after every await: a heartbeat renewing meanwhile may have thawed slices.
                 guard let account = engine.fleetAccount(id, now: clock.now()), account.periodStart == period else { return .zero }
                 var ledger = try FleetSliceLedger(decoding: record?.body, key: key)
-                try await reclaimExpired(&ledger, budget: id, periodStart: account.periodStart)
+                let reclaimed = try await reclaimExpired(&ledger, budget: id, periodStart: account.periodStart)
                 if ledger.holders[fleet.instance] == nil, fleetLeases[id]?.periodStart == account.periodStart {
                     // This instance's slices were reclaimed while it could not renew: they are gone.
                     _ = engine.freezeFleet(id, now: clock.now())
@@ -98,7 +103,14 @@ extension LLMRouter {
                 mine.expiresAtMs = (clock.now() + fleet.leaseTimeToLive).millisecondsSinceEpoch
                 ledger.holders[fleet.instance] = mine
                 let renewedAt = clock.monotonicNow()
-                if try await store.writeSharedRecord(key, body: ledger.encoded, expectedVersion: record?.version) {
+                let written = try await store.writeSharedRecord(key, body: ledger.encoded, expectedVersion: record?.version)
+                noteStoreContact()
+                if written {
+                    for (instance, spent, freed) in reclaimed {
+                        logger.info("reclaimed the fleet budget slices of an instance whose lease ran out", metadata: [
+                            "budget": "\(id)", "instance": "\(instance)", "spent": "\(spent)", "reclaimed": "\(freed)",
+                        ])
+                    }
                     leaseRenewed(id, periodStart: account.periodStart, at: renewedAt, stillHeld: true)
                     guard ask > .zero else { return .zero }  // renewed (and thawed), nothing new taken
                     guard engine.addFleetSlice(id, periodStart: account.periodStart, amount: ask, now: clock.now()) else { return .zero }
@@ -116,16 +128,37 @@ extension LLMRouter {
 
     /// Reclaims, in `ledger`, the slices of every other instance whose lease ran out more than the
     /// grace ago: what it settled (its counter in the store) stays spent, the rest is free again.
-    private func reclaimExpired(_ ledger: inout FleetSliceLedger, budget: BudgetID, periodStart: Timestamp) async throws {
-        guard let fleet else { return }
+    /// Only once this instance has reached the store without a break for ``fleetReclaimContact``
+    /// (``StoreContact``): right after a store stall, every lease looks run out, and live instances
+    /// have not yet written the settles they booked meanwhile nor renewed.
+    /// Returns what it reclaimed (instance, its settled spend, the amount freed), to log once written.
+    private func reclaimExpired(
+        _ ledger: inout FleetSliceLedger, budget: BudgetID, periodStart: Timestamp
+    ) async throws -> [(instance: String, spent: Money, freed: Money)] {
+        guard let fleet else { return [] }
         let cutoff = (clock.now() - fleet.reclaimGrace).millisecondsSinceEpoch
-        for (instance, holder) in ledger.holders where instance != fleet.instance && holder.expiresAtMs < cutoff {
+        let expired = ledger.holders.filter { $0.key != fleet.instance && $0.value.expiresAtMs < cutoff }
+        guard !expired.isEmpty else { return [] }
+        guard fleetContact.continuous(for: fleetReclaimContact, at: clock.monotonicNow()) else {
+            logger.debug("not reclaiming expired fleet budget leases yet: the store has not answered long enough without a break", metadata: [
+                "budget": "\(budget)", "expired": "\(expired.count)",
+            ])
+            return []
+        }
+        var reclaimed: [(instance: String, spent: Money, freed: Money)] = []
+        for (instance, holder) in expired {
             let spent = try await store.spend(of: FleetBudgets.instanceCounter(budget, instance), periodStart: periodStart)
             ledger.retire(instance, spent: max(0, spent.nanodollars))
-            logger.info("reclaimed the fleet budget slices of an instance whose lease ran out", metadata: [
-                "budget": "\(budget)", "instance": "\(instance)", "spent": "\(spent)", "reclaimed": "\(Money(nanodollars: holder.granted) - spent)",
-            ])
+            reclaimed.append((instance, spent, Money(nanodollars: holder.granted) - spent))
         }
+        return reclaimed
+    }
+
+    /// Records a fleet store round trip that succeeded just now. A gap of more than half the lease
+    /// TTL (the heartbeat comes every third) breaks the run.
+    private func noteStoreContact() {
+        guard let fleet else { return }
+        fleetContact.succeeded(at: clock.monotonicNow(), maxGap: fleet.leaseTimeToLive / 2)
     }
 
     /// Records a lease write: the lease is good until a sixth of its TTL before it runs out in
@@ -192,6 +225,7 @@ extension LLMRouter {
             do {
                 for _ in 0..<4 where !renewed {
                     let record = try await store.sharedRecord(key)
+                    noteStoreContact()
                     var ledger = try FleetSliceLedger(decoding: record?.body, key: key)
                     guard var mine = ledger.holders[fleet.instance] else {
                         // Reclaimed while this instance could not renew: those slices are gone.
@@ -202,7 +236,9 @@ extension LLMRouter {
                     mine.expiresAtMs = (clock.now() + fleet.leaseTimeToLive).millisecondsSinceEpoch
                     ledger.holders[fleet.instance] = mine
                     let renewedAt = clock.monotonicNow()
-                    if try await store.writeSharedRecord(key, body: ledger.encoded, expectedVersion: record?.version) {
+                    let written = try await store.writeSharedRecord(key, body: ledger.encoded, expectedVersion: record?.version)
+                    noteStoreContact()
+                    if written {
                         leaseRenewed(id, periodStart: lease.periodStart, at: renewedAt, stillHeld: true)
                         renewed = true
                     }
@@ -253,6 +289,7 @@ extension LLMRouter {
             let spent = try await store.spend(of: id, periodStart: account.periodStart)
             let key = FleetBudgets.ledgerKey(id, account.periodStart)
             let ledger = try FleetSliceLedger(decoding: try await store.sharedRecord(key)?.body, key: key)
+            noteStoreContact()
             // Settles of this instance still on their way to the store are counted too.
             status.spent = max(spent, status.spent)
             status.fleet = BudgetStatus.FleetShare(spent: spent, granted: Money(nanodollars: ledger.total), instanceUnused: max(.zero, account.headroom))

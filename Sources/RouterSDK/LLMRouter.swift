@@ -61,6 +61,11 @@ public actor LLMRouter {
     var fleetLeases: [BudgetID: FleetLease] = [:]
     /// Fleet budgets: renews the leases every third of their TTL.
     var fleetHeartbeat: Task<Void, Never>?
+    /// Fleet budgets: how long the store has answered without a break (gates reclaiming).
+    var fleetContact = StoreContact()
+    /// Fleet budgets: the unbroken store contact a reclaim needs (``FleetBudgets/reclaimGrace``
+    /// plus the writer's longest retry delay, so a live instance's queued settles are written).
+    let fleetReclaimContact: Duration
 
     /// Creates a router.
     ///
@@ -103,6 +108,7 @@ public actor LLMRouter {
             if resolved.instanceID == nil { resolved.instanceID = FleetBudgets.randomInstanceID() }
             return resolved
         }
+        self.fleetReclaimContact = (configuration.fleet?.reclaimGrace ?? .zero) + configuration.persistence.maxRetryDelay
         self.store = store
         self.clock = clock
         self.anchor = (clock.now(), clock.monotonicNow())

@@ -31,6 +31,16 @@ import Testing
         return router
     }
 
+    /// Two instances on one store with clocks of their own: A's never moves, as if A had died
+    /// after its first request; B's is returned to move.
+    func deadAndLive(_ budget: Budget) async throws -> (InMemoryStateStore, a: LLMRouter, b: LLMRouter, clockB: ManualClock) {
+        let store = InMemoryStateStore()
+        let clockB = ManualClock()
+        let a = try await instance("a", store: store, clock: ManualClock(), budget: budget)
+        let b = try await instance("b", store: store, clock: clockB, budget: budget)
+        return (store, a, b, clockB)
+    }
+
     @Test func fleetBudgetsNeedCommittedAcknowledgement() async throws {
         // An in-memory store defaults to buffered acknowledgement: refused, with the fix named.
         let error = await expectRouterError(.invalidArgument) { try makeRouter { $0.fleet = FleetBudgets() } }
@@ -103,18 +113,17 @@ import Testing
     }
 
     @Test func theSlicesOfAnInstanceWhoseLeaseRanOutAreReclaimedAndItsSpendStays() async throws {
-        let store = InMemoryStateStore()
         let budget = Budget(id: "b", period: .total, limit: Money(decimal: "0.30")!)
-        // Two clocks: A's never moves, as if A had died after its first request.
-        let clockA = ManualClock()
-        let clockB = ManualClock()
-        let a = try await instance("a", store: store, clock: clockA, budget: budget)
-        let b = try await instance("b", store: store, clock: clockB, budget: budget)
+        let (store, a, b, clockB) = try await deadAndLive(budget)
         try await a.settle(try await a.route(Self.request), usage: Self.usage)
         try await b.settle(try await b.route(Self.request), usage: Self.usage)
         #expect(try await Self.granted(store, "b") == Money(decimal: "0.06")!)
-        // Within the TTL plus the grace (30 s + 15 s) A's slice is A's.
-        clockB.advance(by: .seconds(44))
+        // Within the TTL plus the grace (30 s + 15 s) A's slice is A's. B reaches the store (its
+        // status reads) every 11 s meanwhile, so its store contact is unbroken.
+        for _ in 0..<4 {
+            clockB.advance(by: .seconds(11))
+            _ = try await b.fleetBudgetStatus("b")
+        }
         try await b.settle(try await b.route(Self.request), usage: Self.usage)
         // Past it, B's next slice reclaims A's unused $0.028; A's $0.002 stays spent.
         clockB.advance(by: .seconds(2))
@@ -132,6 +141,47 @@ import Testing
         try await a.shutdown()
         // A had nothing left to return: its entry was reclaimed.
         #expect(try await Self.granted(store, "b") == status.fleet!.spent)
+    }
+
+    /// Right after a store stall every lease looks run out, and a live instance has not yet
+    /// written what it settled meanwhile: nothing is reclaimed until the reclaiming instance has
+    /// reached the store without a break for half the TTL plus the writer's longest retry delay
+    /// (15 s + 5 s here).
+    @Test func expiredLeasesAreReclaimedOnlyAfterUnbrokenStoreContact() async throws {
+        let budget = Budget(id: "b", period: .total, limit: Money(decimal: "0.06")!)
+        let (store, a, b, clockB) = try await deadAndLive(budget)
+        let events = EventCollector(await b.events())
+        try await a.settle(try await a.route(Self.request), usage: Self.usage)
+        try await b.settle(try await b.route(Self.request), usage: Self.usage)
+        #expect(try await Self.granted(store, "b") == budget.limit)
+        // B hears nothing from the store for 60 s (a stall), then spends its slice.
+        clockB.advance(by: .seconds(60))
+        var settled = 0
+        while settled < 100, let lease = try? await b.route(Self.request) {
+            try await b.settle(lease, usage: Self.usage)
+            settled += 1
+        }
+        // Its $0.028 left covers 13 requests ($0.003 reserved, $0.002 settled each).
+        #expect(settled == 13)
+        // A's lease ran out 30 s ago, but B has only just reached the store again: refused.
+        await expectRouterError(.budgetExceeded) { try await b.route(Self.request) }
+        #expect(try await Self.granted(store, "b") == budget.limit)
+        // 19 s of unbroken contact is not yet enough.
+        for _ in 0..<2 {
+            clockB.advance(by: .seconds(9.5))
+            _ = try await b.fleetBudgetStatus("b")
+        }
+        await expectRouterError(.budgetExceeded) { try await b.route(Self.request) }
+        // At 20 s A's unspent $0.028 is reclaimed: its $0.002 stays spent, B takes the rest.
+        clockB.advance(by: .seconds(1))
+        try await b.settle(try await b.route(Self.request), usage: Self.usage)
+        let status = try await b.fleetBudgetStatus("b")
+        #expect(status.fleet?.granted == budget.limit)
+        #expect(status.fleet?.spent == Money(nanodollars: 2_000_000 * Int64(settled + 3)))
+        // Needing a first slice is no alert; the store having none left is, once.
+        let exhausted = try await events.finish(b).filter { $0.kind == .budgetExhausted }
+        #expect(exhausted.count == 1)
+        try await a.shutdown()
     }
 
     @Test func softBudgetsAreNotSliced() async throws {

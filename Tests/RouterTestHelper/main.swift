@@ -70,7 +70,8 @@ do {
         }
         let shared = arguments[arguments.startIndex + 5] == "fleet"
         func optional(_ offset: Int) -> Int? { arguments.count > offset ? Int(arguments[arguments.startIndex + offset]) : nil }
-        var fleet = FleetBudgets()
+        // Named after the process, so the parent can find a killed one's counter.
+        var fleet = FleetBudgets(instanceID: "pid\(getpid())")
         if let ttl = optional(6) { fleet.leaseTimeToLive = .milliseconds(ttl) }
         let patience = Duration.milliseconds(optional(7) ?? 0)
         if let permille = optional(8) { fleet.slicePermille = permille }

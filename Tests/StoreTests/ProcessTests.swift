@@ -144,9 +144,9 @@ import Testing
     /// without a provider delay between route and settle: with fleet budgets the store's settled
     /// spend never passes the limit and at least 95% of it is used (slices strand nothing once
     /// the instances shut down); the ledger agrees with the counter to the nanodollar.
-    /// Not on MongoDB: runs on SecantusDB intermittently overspent (by $0.125 of $20 once in CI,
-    /// twice more locally), cause not found — the guarantee is not claimed there (Guarantees.md).
-    static let fleetBackends: [Backend] = [.sqlite] + (postgresURL != nil ? [.postgres] : [])
+    /// On MongoDB too: SecantusDB's seconds-long transaction conflicts once made a reclaim right
+    /// after a stall overspend a little; reclaims now wait for unbroken store contact.
+    static let fleetBackends: [Backend] = [.sqlite] + (postgresURL != nil ? [.postgres] : []) + (mongoURL != nil ? [.mongo] : [])
 
     @Test(arguments: fleetBackends, [0, 5])
     func fourProcessesNeverOverspendASharedHardBudget(backend: Backend, delayMilliseconds: Int) async throws {
@@ -251,6 +251,14 @@ import Testing
         let store = try await StateStores.open(url: url, logger: quietLogger)
         let epoch = Timestamp(nanosecondsSinceEpoch: 0)
         let spent = try await store.spend(of: "fleet", periodStart: epoch)
+        if killFirst && backend != .mongo {
+            // The victim printed "first" once a settle had returned: committed, so it is stored.
+            // Not asserted on SecantusDB: its transactions from four processes starting together
+            // can conflict past the 2 s commit wait, and a settle released then is only buffered
+            // (the documented exception, Guarantees.md) — which the kill can lose.
+            let victim = try await store.spend(of: BudgetID("fleet@pid\(processes[0].0.processIdentifier)"), periodStart: epoch)
+            #expect(victim >= Money(decimal: "0.005")!, "the killed process's acknowledged settle is not in the store")
+        }
         let ledger = try await store.spend(from: epoch, to: Timestamp(secondsSinceEpoch: 4_000_000_000), groupedBy: .total)["total"] ?? .zero
         var granted = Money.zero
         if let record = try await store.sharedRecord("fleet/fleet/0") {

@@ -17,7 +17,11 @@ internal import Foundation
 ///   that stops renewing (killed, or cut off from the store) stops spending its slices when its
 ///   lease runs out; once the lease is ``leaseTimeToLive`` plus half of it past, any other
 ///   instance reclaims what the dead one did not spend (its settled spend, counted per instance
-///   in the store with the ledger, stays spent).
+///   in the store with the ledger, stays spent) — provided the reclaiming instance has reached
+///   the store without a break for half the TTL plus the writer's longest retry delay
+///   (``RouterConfiguration/Persistence/maxRetryDelay``). After a store stall every lease looks
+///   run out; that wait lets live instances write the settles they booked meanwhile and renew
+///   before anyone counts what they spent.
 /// - ``LLMRouter/shutdown()`` returns the unused part of the instance's slices at once.
 /// - Requires committed acknowledgement (the default on the SQLite, PostgreSQL and MongoDB
 ///   stores): a settle returns once its spend is in the store.

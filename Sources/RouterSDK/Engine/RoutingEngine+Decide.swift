@@ -249,7 +249,11 @@ extension RoutingEngine {
         }
         report.earliestRetry = earliest.map { Timestamp(nanosecondsSinceEpoch: $0 * 1_000_000) }
         let names = request.models.joined(separator: ", ")
-        if let budget = report.blockingBudget, let account = budgets.indexByID[budget], let state = budgets[account], !state.exhaustedAlerted {
+        // A shared budget blocks here whenever this instance needs its next slice: the router
+        // reports it exhausted only when the store has none left (``fleetBudgetExhausted``).
+        if let budget = report.blockingBudget, let account = budgets.indexByID[budget], let state = budgets[account], !state.exhaustedAlerted,
+            state.fleetCap == nil
+        {
             budgets[account]!.exhaustedAlerted = true
             effects.append(.event(.budgetExhausted(BudgetAlert(
                 budgetID: budget, percent: 100, spent: state.spent, limit: state.budget.limit, enforcement: state.budget.enforcement,

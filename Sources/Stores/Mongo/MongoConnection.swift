@@ -162,8 +162,12 @@ final class MongoConnection: BlockingConnection, @unchecked Sendable {
     }
 
     /// Runs `body` in a multi-document transaction, committing on success and aborting on error.
-    /// Retries the whole transaction (up to three times) when MongoDB labels a failure
-    /// `TransientTransactionError`, e.g. a write conflict with another process.
+    /// Retries the whole transaction when MongoDB labels a failure `TransientTransactionError`,
+    /// e.g. a write conflict with another process — as the drivers' `withTransaction` does, up to
+    /// ``transientRetries`` times with a short, growing, jittered pause: writers of several
+    /// processes committing at once conflict routinely, and a conflict surfacing as a failed
+    /// batch would release the settles waiting for it (``RouterConfiguration/Persistence``).
+    /// Runs on the store's blocking threads, so the pause sleeps the thread.
     func transaction<T>(_ body: (MongoSession) throws(RouterError) -> T) throws(RouterError) -> T {
         let client = try openClient()
         var attempt = 0
@@ -189,10 +193,16 @@ final class MongoConnection: BlockingConnection, @unchecked Sendable {
                     var abortError = bson_error_t()
                     _ = mongoc_client_session_abort_transaction(session, &abortError)
                 }
-                guard lastFailureWasTransient, attempt < 3 else { throw error }
+                guard lastFailureWasTransient, attempt < Self.transientRetries else { throw error }
+                // 1, 2, 4 … 64 ms, then 64 ms: about 2 s in all before a conflict is reported.
+                let pause = UInt32(1_000 << min(attempt - 1, 6))
+                usleep(pause / 2 + UInt32.random(in: 0...(pause / 2)))
             }
         }
     }
+
+    /// How many times a transaction is tried when it keeps meeting transient errors.
+    static let transientRetries = 40
 
     // MARK: Plumbing
 

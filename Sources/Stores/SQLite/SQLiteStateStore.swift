@@ -68,7 +68,20 @@ public final class SQLiteStateStore: StateStore {
         // Refuse a newer schema before anything (even the journal mode) is written.
         try refuseNewerSchema(connection)
         if connection.path != ":memory:" {
-            try connection.execute("PRAGMA journal_mode = WAL")
+            // Switching a new file to WAL needs the file to itself; SQLite answers "locked" at
+            // once, without its busy handler, while another process opening it holds a lock.
+            // Runs on the store's blocking thread, so the pause sleeps the thread.
+            var attempt = 0
+            while true {
+                do throws(RouterError) {
+                    try connection.execute("PRAGMA journal_mode = WAL")
+                    break
+                } catch {
+                    attempt += 1
+                    guard attempt < 100, error.message.contains("locked") else { throw error }
+                    usleep(20_000 + UInt32.random(in: 0...30_000))
+                }
+            }
         }
         try connection.execute("PRAGMA synchronous = NORMAL")
         let (from, to) = try connection.transaction { () throws(RouterError) -> (Int, Int) in
