@@ -49,6 +49,7 @@ let package = Package(
                 .product(name: "SQLiteStateStore", package: rootPackage),
                 .product(name: "PostgresStateStore", package: rootPackage),
                 .product(name: "MongoStateStore", package: rootPackage),
+                .product(name: "RouterTesting", package: rootPackage),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Logging", package: "swift-log"),
             ],

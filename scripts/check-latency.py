@@ -43,6 +43,16 @@ P50_FLOORS = {
 MALLOC_CAPS = {
     "chat-1k-keys-mock-transport": 40,
 }
+# Relative p50 targets, reported (not enforced): benchmark -> (reference benchmark, target
+# multiple of its p50). Issue 11 asks a decision with fleet leasing on a real backend to stay
+# within 2x of in memory; measured 2.4x (SQLite), 3.6x (PostgreSQL), 9x (SecantusDB) — the
+# decision does no store I/O, the committed settle between decisions costs it its caches and
+# scheduling. The p99 stays under the enforced 1 ms line on every backend.
+RELATIVE_P50 = {
+    "route-fleet-1k-keys-sqlite": ("route-fleet-1k-keys-memory", 2.0),
+    "route-fleet-1k-keys-postgres": ("route-fleet-1k-keys-memory", 2.0),
+    "route-fleet-1k-keys-mongo": ("route-fleet-1k-keys-memory", 2.0),
+}
 TARGETS_NS = {  # benchmark name prefix -> (p50 target, p99 target)
     "route-1k-keys": (2_000, 10_000),
     "route-10k-keys": (None, 20_000),
@@ -112,6 +122,13 @@ def main() -> int:
             if mallocs is None or mallocs > MALLOC_CAPS[name]:
                 verdict = f"{mallocs} allocations OVER {MALLOC_CAPS[name]}"
                 failures += 1
+        relative_p50 = None
+        if name in RELATIVE_P50:
+            reference, factor = RELATIVE_P50[name]
+            reference_metrics = results.get(reference, {})
+            reference_latency = next((reference_metrics[key] for key in reference_metrics if key.endswith("latency (ns)")), None)
+            if reference_latency is not None:
+                relative_p50 = p50 / max(1, reference_latency["p50"])
         target = next((t for prefix, t in TARGETS_NS.items() if name.startswith(prefix)), None)
         note = ""
         if target:
@@ -129,6 +146,12 @@ def main() -> int:
         if name in MALLOC_CAPS:
             mallocs = next((metrics[key]["p50"] for key in metrics if key.startswith("Malloc (total)")), 0)
             note = f"{mallocs:,.0f} allocations per call"
+        round_trips = next((metrics[key]["p50"] for key in metrics if key.startswith("store round trips")), None)
+        if round_trips is not None:
+            note = f"{round_trips:,.0f} store round trips per 1,000 decisions"
+            if relative_p50 is not None:
+                _, factor = RELATIVE_P50[name]
+                note += f"; p50 {relative_p50:.2f}x in memory ({'meets' if relative_p50 <= factor else 'misses'} the {factor}x target)"
         if transport is not None:
             # The router's share of an HTTP call: the whole call minus the time inside the transport.
             note = f"HTTP p50 {transport['p50']:,} ns; router share p50 {p50 - transport['p50']:,} ns"

@@ -29,6 +29,7 @@ public final class FaultInjectingStateStore: StateStore {
         var batchSizes: [Int] = []
         var batchIDs: [BatchID] = []
         var closes = 0
+        var sharedCalls = 0
     }
 
     /// The store calls go to when no fault is set.
@@ -66,7 +67,11 @@ public final class FaultInjectingStateStore: StateStore {
     }
 
     private func checkShared() throws {
-        if faults.withLock({ $0.failingShared }) { throw RouterError(.storeFailure, "injected failure (shared records)") }
+        let failing = faults.withLock { faults -> Bool in
+            faults.sharedCalls += 1
+            return faults.failingShared
+        }
+        if failing { throw RouterError(.storeFailure, "injected failure (shared records)") }
     }
 
     /// Makes appends wait until ``releaseAppends()``.
@@ -100,6 +105,9 @@ public final class FaultInjectingStateStore: StateStore {
 
     /// How many times ``close()`` was called.
     public var closeCount: Int { faults.withLock { $0.closes } }
+    /// Shared-record reads and writes and spend-counter reads and increments so far (failed ones
+    /// too): the store round trips fleet budgets cost beside the batched writes.
+    public var sharedRoundTrips: Int { faults.withLock { $0.sharedCalls } }
 
     // MARK: StateStore
 
@@ -153,6 +161,9 @@ public final class FaultInjectingStateStore: StateStore {
     }
     public func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: Money] {
         try await base.spend(from: from, to: to, groupedBy: grouping)
+    }
+    public func usageTotals(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: UsageTotals] {
+        try await base.usageTotals(from: from, to: to, groupedBy: grouping)
     }
     public func decisionSamples(limit: Int) async throws -> [DecisionSample] { try await base.decisionSamples(limit: limit) }
     public func pruneLedger(before cutoff: Timestamp) async throws -> Int { try await base.pruneLedger(before: cutoff) }

@@ -7,7 +7,8 @@ import Testing
 
 /// The state store's server stops mid-run and comes back: routing and settling go on, no caller
 /// hangs, health says so, and every usage event arrives exactly once.
-@Suite struct OutageTests {
+/// One test at a time: each stops and starts the same servers.
+@Suite(.serialized) struct OutageTests {
     /// The servers of the outage test's own, and the scripts that stop and start them
     /// (scripts/with-services.sh): the other tests keep theirs.
     enum Server: String, CaseIterable, Sendable, CustomTestStringConvertible {

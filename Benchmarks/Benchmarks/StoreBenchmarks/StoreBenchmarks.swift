@@ -85,6 +85,15 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    fleetDecisionBenchmark("memory") { InMemoryStateStore() }
+    fleetDecisionBenchmark("sqlite") { try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet) }
+    if let url = ProcessInfo.processInfo.environment["ROUTERSDK_POSTGRES_URL"], !url.isEmpty {
+        fleetDecisionBenchmark("postgres") { try await PostgresStateStore.open(.init(url: url), logger: quiet) }
+    }
+    if let url = ProcessInfo.processInfo.environment["ROUTERSDK_MONGO_URL"], !url.isEmpty {
+        fleetDecisionBenchmark("mongo") { try await MongoStateStore.open(.init(url: url), logger: quiet) }
+    }
+
     settleThroughputBenchmarks("sqlite") { try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet) }
     if let url = ProcessInfo.processInfo.environment["ROUTERSDK_POSTGRES_URL"], !url.isEmpty {
         settleThroughputBenchmarks("postgres") { try await PostgresStateStore.open(.init(url: url), logger: quiet) }

@@ -146,6 +146,10 @@ public actor InMemoryStateStore: StateStore {
         Self.aggregate(usage.lazy.filter { $0.at >= from && $0.at < to }, groupedBy: grouping)
     }
 
+    public func usageTotals(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: UsageTotals] {
+        Self.totals(usage.lazy.filter { $0.at >= from && $0.at < to }, groupedBy: grouping)
+    }
+
     public func decisionSamples(limit: Int) async throws -> [DecisionSample] {
         Array(samples.reversed().prefix(max(0, limit)))
     }

@@ -59,6 +59,11 @@ public protocol StateStore: Sendable {
     func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent]
     /// Total spend of usage events with `from <= at < to`, grouped as asked.
     func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: Money]
+    /// How many usage events with `from <= at < to` there are, with their tokens and cost,
+    /// grouped as ``spend(from:to:groupedBy:)`` groups them (an event counts once under each of
+    /// its tags) — computed by the store, without loading the events. The default
+    /// implementation throws `storeFailure`; every bundled backend answers it natively.
+    func usageTotals(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: UsageTotals]
     /// The newest decision samples, newest first, at most `limit`.
     func decisionSamples(limit: Int) async throws -> [DecisionSample]
 
@@ -215,6 +220,10 @@ extension StateStore {
 
     public func close() async {}
 
+    public func usageTotals(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: UsageTotals] {
+        throw RouterError(.storeFailure, "\(type(of: self)) does not aggregate usage totals")
+    }
+
     public func latestTransitions() async throws -> [KeyID: KeyTransition] {
         var result: [KeyID: KeyTransition] = [:]
         for key in try await loadKeys() {
@@ -225,14 +234,20 @@ extension StateStore {
 
     /// Groups usage events the way every backend must; backends without native aggregation use it.
     public static func aggregate(_ events: some Sequence<UsageEvent>, groupedBy grouping: SpendGrouping) -> [String: Money] {
-        var result: [String: Money] = [:]
+        totals(events, groupedBy: grouping).mapValues(\.cost)
+    }
+
+    /// Counts and sums usage events the way every backend must (``usageTotals(from:to:groupedBy:)``);
+    /// backends without native aggregation use it.
+    public static func totals(_ events: some Sequence<UsageEvent>, groupedBy grouping: SpendGrouping) -> [String: UsageTotals] {
+        var result: [String: UsageTotals] = [:]
         for event in events {
             switch grouping {
-            case .total: result["total", default: .zero] += event.cost
-            case .key: result[event.keyID.rawValue, default: .zero] += event.cost
-            case .provider: result[event.model.provider.rawValue, default: .zero] += event.cost
-            case .model: result[event.model.description, default: .zero] += event.cost
-            case .tag: for tag in event.tags { result[tag, default: .zero] += event.cost }
+            case .total: result["total", default: UsageTotals()].add(event)
+            case .key: result[event.keyID.rawValue, default: UsageTotals()].add(event)
+            case .provider: result[event.model.provider.rawValue, default: UsageTotals()].add(event)
+            case .model: result[event.model.description, default: UsageTotals()].add(event)
+            case .tag: for tag in event.tags { result[tag, default: UsageTotals()].add(event) }
             }
         }
         return result

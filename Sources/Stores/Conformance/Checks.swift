@@ -40,7 +40,7 @@ extension StateStoreConformance {
         let store = subject.store
         let events = [
             usage(1, key: "a", cost: 1_000, tags: ["t1", "t2"], at: 0),
-            usage(2, key: "b", provider: .anthropic, model: "claude", cost: 2_500, tags: ["t1"], at: 10),
+            usage(2, key: "b", provider: .anthropic, model: "claude", input: 2_000, output: 700, cost: 2_500, tags: ["t1"], at: 10),
             usage(3, key: "a", model: "gpt-4o", cost: 300, at: 20),
             usage(4, key: "a", cost: 7, tags: ["t2"], at: 3_600),
         ]
@@ -65,6 +65,20 @@ extension StateStoreConformance {
         ], "store.spend(from: window.0, to: window.1, groupedBy: .model)")
         try expectEqual(try await store.spend(from: epoch, to: epoch + .seconds(86_400), groupedBy: .tag), ["t1": Money(nanodollars: 3_500), "t2": Money(nanodollars: 1_007)], "store.spend(from: epoch, to: epoch + .seconds(86_400), groupedBy: .tag)")
         try expectEqual(try await store.spend(from: epoch + .seconds(100_000), to: epoch + .seconds(200_000), groupedBy: .total).isEmpty, true, "store.spend(from: epoch + .seconds(100_000), to: epoch + .seconds(200_000), groupedBy: .total).isEmpty")
+        // Counts and token sums come from the store too, grouped alike; the oracle is the
+        // in-memory aggregation of the fixture.
+        try expectEqual(
+            try await store.usageTotals(from: window.0, to: window.1, groupedBy: .total),
+            ["total": UsageTotals(requests: 3, inputTokens: 2_200, outputTokens: 800, cost: Money(nanodollars: 3_800))],
+            "store.usageTotals(from: window.0, to: window.1, groupedBy: .total)")
+        for grouping in SpendGrouping.allCases {
+            for (from, to) in [window, (epoch, epoch + .seconds(86_400)), (epoch + .seconds(100_000), epoch + .seconds(200_000))] {
+                try expectEqual(
+                    try await store.usageTotals(from: from, to: to, groupedBy: grouping),
+                    InMemoryStateStore.totals(events.filter { $0.at >= from && $0.at < to }, groupedBy: grouping),
+                    "store.usageTotals(from: \(from), to: \(to), groupedBy: .\(grouping))")
+            }
+        }
         try expectEqual(try await store.transitions(of: nil, limit: 10), transitions.reversed(), "store.transitions(of: nil, limit: 10)")
         try expectEqual(try await store.transitions(of: "a", limit: 1), [transitions[2]], "store.transitions(of: \"a\", limit: 1)")
         // Restore reads the newest transition of every key in one query.

@@ -15,9 +15,12 @@ package func sampleKey(_ id: String, version: Int64 = 1, state: KeyState = .avai
         sealedSecret: try sealer.seal(Secret("sk-plaintext-\(id)-SECRETVALUE")), state: state, version: version, updatedAt: epoch)
 }
 
-package func usage(_ lease: UInt64, key: String, provider: ProviderID = .openai, model: String = "gpt-4o-mini", cost: Int64, tags: [String] = [], at seconds: Int64) -> UsageEvent {
+package func usage(
+    _ lease: UInt64, key: String, provider: ProviderID = .openai, model: String = "gpt-4o-mini", input: Int = 100, output: Int = 50, cost: Int64, tags: [String] = [],
+    at seconds: Int64
+) -> UsageEvent {
     UsageEvent(
-        leaseID: lease, keyID: KeyID(key), model: ModelRef(provider: provider, name: model), inputTokens: 100, outputTokens: 50,
+        leaseID: lease, keyID: KeyID(key), model: ModelRef(provider: provider, name: model), inputTokens: input, outputTokens: output,
         cost: Money(nanodollars: cost), latencyNanoseconds: lease.isMultiple(of: 2) ? 1_000_000 : nil, outcome: lease.isMultiple(of: 3) ? .failure : .success,
         failure: lease.isMultiple(of: 3) ? "timeout" : nil, tags: tags, at: epoch + .seconds(seconds))
 }

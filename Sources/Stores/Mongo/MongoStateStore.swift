@@ -315,6 +315,10 @@ public final class MongoStateStore: StateStore {
     }
 
     public func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: Money] {
+        try await usageTotals(from: from, to: to, groupedBy: grouping).mapValues(\.cost)
+    }
+
+    public func usageTotals(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: UsageTotals] {
         let group: BSON = switch grouping {
         case .total: .null
         case .key: "$keyID"
@@ -324,20 +328,24 @@ public final class MongoStateStore: StateStore {
         }
         var pipeline: [BSON] = [["$match": Self.window(from, to)]]
         if grouping == .tag { pipeline.append(["$unwind": "$tags"]) }
-        // `$sum` skips non-numbers silently; count them so a hand-edited cost is an error, not a
-        // wrong total.
+        // `$sum` skips non-numbers silently; count them so a hand-edited cost or token count is
+        // an error, not a wrong total.
+        let integer: BSON = ["long", "int"]
+        func unreadable(_ field: String) -> BSON { ["$cond": [["$in": [["$type": .string(field)], integer]], 0, 1]] }
         pipeline.append(["$group": [
-            "_id": group, "total": ["$sum": "$cost"],
-            "unreadable": ["$sum": ["$cond": [["$in": [["$type": "$cost"], ["long", "int"]]], 0, 1]]],
+            "_id": group, "requests": ["$sum": 1], "input": ["$sum": "$inputTokens"], "output": ["$sum": "$outputTokens"], "total": ["$sum": "$cost"],
+            "unreadable": ["$sum": ["$add": [unreadable("$cost"), unreadable("$inputTokens"), unreadable("$outputTokens")]]],
         ]])
         return try await pool.run { [pipeline] connection throws(RouterError) in
-            var result: [String: Money] = [:]
+            var result: [String: UsageTotals] = [:]
             for document in try connection.aggregate(MongoSchema.usageEvents, pipeline) {
                 let name = grouping == .total ? "total" : document["_id"]?.text
-                guard let name, let total = document["total"]?.integer, document["unreadable"]?.integer == 0 else {
-                    throw RouterError(.corruptRecord, "usage events in \(MongoSchema.usageEvents) are corrupted: a cost in the '\(document["_id"]?.text ?? "total")' \(grouping.rawValue) group is not an integer")
+                guard let name, let requests = document["requests"]?.integer, let input = document["input"]?.integer,
+                    let output = document["output"]?.integer, let total = document["total"]?.integer, document["unreadable"]?.integer == 0
+                else {
+                    throw RouterError(.corruptRecord, "usage events in \(MongoSchema.usageEvents) are corrupted: a cost or token count in the '\(document["_id"]?.text ?? "total")' \(grouping.rawValue) group is not an integer")
                 }
-                result[name] = Money(nanodollars: total)
+                result[name] = UsageTotals(requests: Int(requests), inputTokens: input, outputTokens: output, cost: Money(nanodollars: total))
             }
             return result
         }

@@ -260,6 +260,11 @@ public final class PostgresStateStore: StateStore {
         return try await pool.run { connection throws(RouterError) in try ledger.spend(from: from, to: to, groupedBy: grouping, connection) }
     }
 
+    public func usageTotals(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: UsageTotals] {
+        let ledger = self.ledger
+        return try await pool.run { connection throws(RouterError) in try ledger.usageTotals(from: from, to: to, groupedBy: grouping, connection) }
+    }
+
     public func decisionSamples(limit: Int) async throws -> [DecisionSample] {
         let ledger = self.ledger
         return try await pool.run { connection throws(RouterError) in try ledger.decisionSamples(limit: limit, connection) }

@@ -261,6 +261,11 @@ public final class SQLiteStateStore: StateStore {
         return try await withConnection { connection throws(RouterError) in try ledger.spend(from: from, to: to, groupedBy: grouping, connection) }
     }
 
+    public func usageTotals(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping) async throws -> [String: UsageTotals] {
+        let ledger = self.ledger
+        return try await withConnection { connection throws(RouterError) in try ledger.usageTotals(from: from, to: to, groupedBy: grouping, connection) }
+    }
+
     public func decisionSamples(limit: Int) async throws -> [DecisionSample] {
         let ledger = self.ledger
         return try await withConnection { connection throws(RouterError) in try ledger.decisionSamples(limit: limit, connection) }

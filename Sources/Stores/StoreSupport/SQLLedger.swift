@@ -23,7 +23,7 @@ package struct SQLLedger: Sendable {
     private let selectUsage: String
     private let selectDecisions: String
     private let selectSpend: String
-    private let spendQueries: [SpendGrouping: String]
+    private let totalsQueries: [SpendGrouping: String]
     private let selectSharedRecord: String
     private let insertSharedRecord: String
     private let updateSharedRecord: String
@@ -71,13 +71,15 @@ package struct SQLLedger: Sendable {
         // update only if the version is the one expected (one atomic statement each).
         insertSharedRecord = sql("INSERT INTO {shared_records} (key, version, body) VALUES (?, 1, ?) ON CONFLICT (key) DO NOTHING RETURNING version")
         updateSharedRecord = sql("UPDATE {shared_records} SET version = version + 1, body = ? WHERE key = ? AND version = ? RETURNING version")
-        let sum = "SUM(cost)" + dialect.sumCast
-        spendQueries = [
-            .total: sql("SELECT 'total', \(sum) FROM {usage_events} WHERE at >= ? AND at < ? HAVING COUNT(*) > 0"),
-            .key: sql("SELECT key_id, \(sum) FROM {usage_events} WHERE at >= ? AND at < ? GROUP BY key_id"),
-            .provider: sql("SELECT provider, \(sum) FROM {usage_events} WHERE at >= ? AND at < ? GROUP BY provider"),
-            .model: sql("SELECT provider || '/' || model, \(sum) FROM {usage_events} WHERE at >= ? AND at < ? GROUP BY provider, model"),
-            .tag: sql("SELECT tag, \(sum) FROM {usage_tags} WHERE at >= ? AND at < ? GROUP BY tag"),
+        let cast = dialect.sumCast
+        let totals = "COUNT(*), SUM(input_tokens)\(cast), SUM(output_tokens)\(cast), SUM(cost)\(cast)"
+        let tagTotals = "COUNT(*), SUM(e.input_tokens)\(cast), SUM(e.output_tokens)\(cast), SUM(e.cost)\(cast)"
+        totalsQueries = [
+            .total: sql("SELECT 'total', \(totals) FROM {usage_events} WHERE at >= ? AND at < ? HAVING COUNT(*) > 0"),
+            .key: sql("SELECT key_id, \(totals) FROM {usage_events} WHERE at >= ? AND at < ? GROUP BY key_id"),
+            .provider: sql("SELECT provider, \(totals) FROM {usage_events} WHERE at >= ? AND at < ? GROUP BY provider"),
+            .model: sql("SELECT provider || '/' || model, \(totals) FROM {usage_events} WHERE at >= ? AND at < ? GROUP BY provider, model"),
+            .tag: sql("SELECT t.tag, \(tagTotals) FROM {usage_tags} t JOIN {usage_events} e ON e.seq = t.usage_seq WHERE t.at >= ? AND t.at < ? GROUP BY t.tag"),
         ]
     }
 
@@ -162,10 +164,17 @@ package struct SQLLedger: Sendable {
     }
 
     package func spend(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping, _ connection: some SQLConnection) throws(RouterError) -> [String: Money] {
-        guard let sql = spendQueries[grouping] else { throw RouterError(.invalidArgument, "unknown spend grouping \(grouping)") }
-        var result: [String: Money] = [:]
+        try usageTotals(from: from, to: to, groupedBy: grouping, connection).mapValues(\.cost)
+    }
+
+    package func usageTotals(from: Timestamp, to: Timestamp, groupedBy grouping: SpendGrouping, _ connection: some SQLConnection) throws(RouterError) -> [String: UsageTotals] {
+        guard let sql = totalsQueries[grouping] else { throw RouterError(.invalidArgument, "unknown usage grouping \(grouping)") }
+        var result: [String: UsageTotals] = [:]
         for row in try connection.query(sql, [.integer(from.nanosecondsSinceEpoch), .integer(to.nanosecondsSinceEpoch)]) {
-            result[try row.text(0, "spend group")] = Money(nanodollars: try row.integer(1, "spend group"))
+            let what = "usage totals"
+            result[try row.text(0, what)] = UsageTotals(
+                requests: Int(try row.integer(1, what)), inputTokens: try row.integer(2, what), outputTokens: try row.integer(3, what),
+                cost: Money(nanodollars: try row.integer(4, what)))
         }
         return result
     }
