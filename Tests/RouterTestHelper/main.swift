@@ -87,13 +87,6 @@ do {
         try await router.register(APIKey(id: "fleet-shared", provider: .openai, secret: "sk-helper", models: ["fleet-model"]))
         try await router.setBudget(Budget(id: "fleet", period: .total, limit: Money(nanodollars: cents * 10_000_000)))
         let request = RouteRequest(model: "fleet-model", estimatedInputTokens: 30, maxOutputTokens: 40)
-        // Store health changes, for the outage test: one line each.
-        let events = await router.events()
-        let health = Task {
-            for await event in events where event.kind == .storeUnavailable || event.kind == .storeRecovered {
-                FileHandle.standardOutput.write(Data((event.kind == .storeUnavailable ? "store-unavailable\n" : "store-recovered\n").utf8))
-            }
-        }
         FileHandle.standardOutput.write(Data("ready\n".utf8))
         _ = readLine()
         let deadline = ContinuousClock.now + .seconds(120)
@@ -129,7 +122,6 @@ do {
             return total
         }
         try await router.shutdown()
-        await health.value
         print("done \(settled.0) \(settled.1)")
     default:
         FileHandle.standardError.write(Data("unknown command \(command)\n".utf8))

@@ -251,13 +251,8 @@ extension RoutingEngine {
         let names = request.models.joined(separator: ", ")
         // A shared budget blocks here whenever this instance needs its next slice: the router
         // reports it exhausted only when the store has none left (``fleetBudgetExhausted``).
-        if let budget = report.blockingBudget, let account = budgets.indexByID[budget], let state = budgets[account], !state.exhaustedAlerted,
-            state.fleetCap == nil
-        {
-            budgets[account]!.exhaustedAlerted = true
-            effects.append(.event(.budgetExhausted(BudgetAlert(
-                budgetID: budget, percent: 100, spent: state.spent, limit: state.budget.limit, enforcement: state.budget.enforcement,
-                at: wallNow))))
+        if let budget = report.blockingBudget, let account = budgets.indexByID[budget], budgets[account]?.fleetCap == nil {
+            alertExhausted(account: account, now: wallNow)
         }
         // A global or request-tag budget applies to every candidate, so it is the reason even
         // when some candidates are also cooling down.

@@ -46,10 +46,8 @@ extension RoutingEngine {
     /// Reports shared budget `id` exhausted (once, as for a local budget): the store granted
     /// every slice there is and this instance's are used up.
     func fleetBudgetExhausted(_ id: BudgetID, now: Timestamp) {
-        guard let index = budgets.indexByID[id], let state = budgets[index], !state.exhaustedAlerted else { return }
-        budgets[index]!.exhaustedAlerted = true
-        effects.append(.event(.budgetExhausted(BudgetAlert(
-            budgetID: id, percent: 100, spent: state.spent, limit: state.budget.limit, enforcement: state.budget.enforcement, at: now))))
+        guard let account = budgets.indexByID[id] else { return }
+        alertExhausted(account: account, now: now)
     }
 
     /// Fleet budgets whose unused slice has fallen below `renewBelowPermille` of their last

@@ -231,11 +231,15 @@ extension RoutingEngine {
                     enforcement: state.budget.enforcement, at: now))))
             }
         }
-        if state.budget.enforcement == .soft, state.spent > limit, !state.exhaustedAlerted {
-            budgets[account]!.exhaustedAlerted = true
-            effects.append(.event(.budgetExhausted(BudgetAlert(
-                budgetID: state.budget.id, percent: 100, spent: state.spent, limit: limit, enforcement: .soft, at: now))))
-        }
+        if state.budget.enforcement == .soft, state.spent > limit { alertExhausted(account: account, now: now) }
+    }
+
+    /// Raises `budgetExhausted` for the budget of `account`, once until its period rolls over.
+    func alertExhausted(account: Int32, now: Timestamp) {
+        guard let state = budgets[account], !state.exhaustedAlerted else { return }
+        budgets[account]!.exhaustedAlerted = true
+        effects.append(.event(.budgetExhausted(BudgetAlert(
+            budgetID: state.budget.id, percent: 100, spent: state.spent, limit: state.budget.limit, enforcement: state.budget.enforcement, at: now))))
     }
 
     /// Applies a failure to the key's state, counters and circuit breaker.
