@@ -21,8 +21,14 @@ extension LLMRouter {
             switch routed {
             case .success(let lease):
                 renewRunningLowSlices(fleet)
+                if let rateLimits = fleet.rateLimits { renewRunningLowPermits(of: lease.keyID, rateLimits) }
                 return lease
             case .failure(let error):
+                if refills < 4, error.code == .noEligibleKey, (error.noEligibleKey?.counts[.fleetRateLimit] ?? 0) > 0 {
+                    refills += 1
+                    if await takeFleetPermits(for: request) { continue }
+                    throw withFleetRetryTime(error, request)
+                }
                 guard refills < 4, error.code == .budgetExceeded || error.code == .noEligibleKey, let budgetID = error.budgetID,
                     engine.fleetAccount(budgetID, now: clock.now()) != nil
                 else { throw error }
@@ -156,7 +162,7 @@ extension LLMRouter {
 
     /// Records a fleet store round trip that succeeded just now. A gap of more than half the lease
     /// TTL (the heartbeat comes every third) breaks the run.
-    private func noteStoreContact() {
+    func noteStoreContact() {
         guard let fleet else { return }
         fleetContact.succeeded(at: clock.monotonicNow(), maxGap: fleet.leaseTimeToLive / 2)
     }

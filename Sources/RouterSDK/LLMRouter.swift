@@ -66,6 +66,10 @@ public actor LLMRouter {
     /// Fleet budgets: the unbroken store contact a reclaim needs (``FleetBudgets/reclaimGrace``
     /// plus the writer's longest retry delay, so a live instance's queued settles are written).
     let fleetReclaimContact: Duration
+    /// Fleet rate limits: the grant renewal under way for each key limit's shared record.
+    var permitRenewals: [String: Task<Void, Never>] = [:]
+    /// Fleet rate limits: the key limits whose window the store last found full.
+    var permitRefusals: [String: FleetPermitRefusal] = [:]
 
     /// Creates a router.
     ///
@@ -166,8 +170,9 @@ public actor LLMRouter {
     /// - Returns: A ``Lease``; settle it with ``settle(_:usage:logger:)`` or release it with
     ///   ``release(_:failure:usage:logger:)`` exactly once.
     /// With ``RouterConfiguration/fleet`` set, a request the instance's slices of a shared hard
-    /// budget cannot cover first takes a new slice from the store (one or two round trips); every
-    /// other decision stays local.
+    /// budget cannot cover first takes a new slice from the store (one or two round trips), and a
+    /// key whose fleet-wide rate limit (``FleetRateLimits``) has no grant left first takes one;
+    /// every other decision stays local.
     ///
     /// - Throws: ``RouterError`` — `noEligibleKey` (with an ``IneligibilityReport``),
     ///   `budgetExceeded`, `unknownModel`, `invalidArgument`, `shutDown`.
@@ -500,6 +505,7 @@ public actor LLMRouter {
         let lost = await writer.finish()
         // After the writer: every settle this instance made is in its spend counter.
         await returnUnusedFleetSlices()
+        await returnUnusedFleetPermits()
         for continuation in subscribers.values { continuation.finish() }
         subscribers.removeAll()
         if lost > 0 {

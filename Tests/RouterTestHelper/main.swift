@@ -17,6 +17,14 @@
 //         tries again every 100 ms until that long has passed without a settle (so slices
 //         reclaimed from a killed process get used); <ttl-ms> and <slice-permille> set the
 //         fleet's lease TTL and slice size.
+//     RouterTestHelper ratelimit <store-url> <rpm> <tasks> <seconds> <scale> <origin-ms> [solo]
+//         sends requests on one key whose requests-per-minute limit (<rpm>) is shared with the
+//         fleet, from <tasks> concurrent tasks, for <seconds> of a clock running <scale> times
+//         faster than real time from <origin-ms> (wall milliseconds; every process of a run gets
+//         the same origin, so their clocks agree). A task the limit refuses waits until the
+//         refusal's earliest retry. Prints "ready", starts on a line on stdin, then (after
+//         shutdown) one line "sent <ms>" per request with its decision time on that clock, and
+//         "done <count>". `solo`: the limit is this process's alone (no fleet rate limits).
 import Foundation
 import Logging
 import RouterSDK
@@ -123,6 +131,54 @@ do {
         }
         try await router.shutdown()
         print("done \(settled.0) \(settled.1)")
+    case "ratelimit":
+        guard arguments.count >= 7, let rpm = Int(arguments[arguments.startIndex + 2]), let tasks = Int(arguments[arguments.startIndex + 3]),
+            let seconds = Int64(arguments[arguments.startIndex + 4]), let scale = Int64(arguments[arguments.startIndex + 5]),
+            let origin = Int64(arguments[arguments.startIndex + 6])
+        else {
+            FileHandle.standardError.write(Data("usage: RouterTestHelper ratelimit <store-url> <rpm> <tasks> <seconds> <scale> <origin-ms>\n".utf8))
+            exit(2)
+        }
+        let solo = arguments.count > 7 && arguments[arguments.startIndex + 7] == "solo"
+        let clock = ScaledClock(origin: Timestamp(nanosecondsSinceEpoch: origin * 1_000_000), scale: scale)
+        let master = try MasterKey(id: "helper", bytes: Array(repeating: 5, count: 32))
+        let router = try LLMRouter(
+            configuration: RouterConfiguration(masterKey: master, fleet: FleetBudgets(instanceID: "pid\(getpid())", rateLimits: solo ? nil : FleetRateLimits())),
+            store: store, clock: clock, logger: logger)
+        try await router.register(APIKey(
+            id: "rate-shared", provider: .openai, secret: "sk-helper", models: ["gpt-4o-mini"], limits: KeyLimits(requestsPerMinute: rpm)))
+        let request = RouteRequest(model: "gpt-4o-mini", estimatedInputTokens: 10, maxOutputTokens: 10)
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        _ = readLine()
+        let end = clock.now() + .seconds(seconds)
+        let sent = await withTaskGroup(of: [Int64].self) { group in
+            for _ in 0..<tasks {
+                group.addTask {
+                    var sent: [Int64] = []
+                    while clock.now() < end {
+                        do {
+                            let lease = try await router.route(request)
+                            sent.append(lease.issuedAt.millisecondsSinceEpoch)
+                            _ = try? await router.settle(lease, usage: Usage(inputTokens: 10, outputTokens: 10))
+                        } catch let error as RouterError where error.code == .noEligibleKey {
+                            // Wait for the earliest retry (at least a scaled 100 ms, at most until the end).
+                            let retry = max(error.noEligibleKey?.earliestRetry ?? clock.now(), clock.now() + .milliseconds(100))
+                            try? await clock.sleep(until: min(retry, end))
+                        } catch {
+                            FileHandle.standardError.write(Data("route failed: \(error)\n".utf8))
+                            try? await clock.sleep(until: clock.now() + .milliseconds(100))
+                        }
+                    }
+                    return sent
+                }
+            }
+            var all: [Int64] = []
+            for await times in group { all += times }
+            return all
+        }
+        try await router.shutdown()
+        print(sent.map { "sent \($0)" }.joined(separator: "\n"))
+        print("done \(sent.count)")
     default:
         FileHandle.standardError.write(Data("unknown command \(command)\n".utf8))
         exit(2)
@@ -147,5 +203,26 @@ final class Progress: @unchecked Sendable {
             return !any
         }
         if first { FileHandle.standardOutput.write(Data("first\n".utf8)) }
+    }
+}
+
+/// Real time running `scale` times faster from `origin`: the same in every process given the
+/// same origin (a minute-long rate window passes in seconds).
+struct ScaledClock: RouterClock {
+    let origin: Timestamp
+    let scale: Int64
+    private let system = SystemClock()
+
+    func now() -> Timestamp {
+        origin + (system.now() - origin) * Int(scale)
+    }
+
+    func monotonicNow() -> Duration {
+        system.monotonicNow() * Int(scale)
+    }
+
+    func sleep(until deadline: Timestamp) async throws {
+        let remaining = deadline - now()
+        if remaining > .zero { try await Task.sleep(for: remaining / Int(scale)) }
     }
 }

@@ -197,35 +197,10 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-fleet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (url, cleanup) = try await freshStore(backend, in: directory)
-        // Every process opens (and migrates) the store before the spending starts.
-        let (opener, openerOutput) = try spawn(["open", url])
-        _ = await blocking {
-            _ = openerOutput.fileHandleForReading.readDataToEndOfFile()
-            opener.waitUntilExit()
-        }
+        let (url, cleanup) = try await freshMigratedStore(backend, in: directory)
         let errorFiles = (0..<4).map { directory.appendingPathComponent("helper-\($0).err") }
-        let processes = try (0..<4).map { index in
-            try spawn(["fleet", url, String(cents), String(tasks), String(delayMilliseconds), mode] + extra, input: true, errors: errorFiles[index])
-        }
-        // All four set up, then all start at once. A helper that failed to set up ends the run
-        // (its stderr says why); the others are stopped.
-        var ready = true
-        for (index, (_, output, _)) in processes.enumerated() {
-            let line = await blocking { readLine(output.fileHandleForReading) }
-            if line != "ready" {
-                ready = false
-                let said = (try? String(contentsOf: errorFiles[index], encoding: .utf8)) ?? ""
-                Issue.record("helper \(index) did not get ready: \(line ?? "no output"); stderr: \(said.suffix(2_000))")
-            }
-        }
-        guard ready else {
-            for (process, _, _) in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            await cleanup()
-            throw RouterError(.storeFailure, "the fleet helpers did not all start")
-        }
-        // A helper that died since would make a plain write trap (broken pipe): write throwing.
-        for (_, _, input) in processes { try? input?.fileHandleForWriting.write(contentsOf: Data("go\n".utf8)) }
+        let processes = try await spawnTogether(
+            ["fleet", url, String(cents), String(tasks), String(delayMilliseconds), mode] + extra, errorFiles: errorFiles, cleanup: cleanup)
         if killFirst {
             let (victim, output, _) = processes[0]
             let first = await blocking { readLine(output.fileHandleForReading) }
@@ -234,15 +209,9 @@ import Testing
         }
         var settledPerProcess: [Int] = []
         for (index, (process, output, _)) in processes.enumerated() {
-            let handle = output.fileHandleForReading
-            let (printed, status) = await blocking {
-                let printed = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                return (printed, process.terminationStatus)
-            }
+            let (printed, status, said) = await outcome(process, output, errorFile: errorFiles[index])
             if killFirst && index == 0 { continue }
             let done = printed.split(separator: "\n").first { $0.hasPrefix("done ") }
-            let said = (try? String(contentsOf: errorFiles[index], encoding: .utf8)) ?? ""
             #expect(status == 0 && done != nil, "a helper failed: \(printed); stderr: \(said.suffix(2_000))")
             settledPerProcess.append(done.flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0)
         }
@@ -273,6 +242,112 @@ import Testing
         await store.close()
         await cleanup()
         return (spent, ledger, granted)
+    }
+
+    /// A fresh store of `backend`, opened (and migrated) once by a helper process before the
+    /// helpers of a run start, so they do not all migrate at once.
+    static func freshMigratedStore(_ backend: Backend, in directory: URL) async throws -> (url: String, cleanup: @Sendable () async -> Void) {
+        let (url, cleanup) = try await freshStore(backend, in: directory)
+        let (opener, openerOutput) = try spawn(["open", url])
+        _ = await blocking {
+            _ = openerOutput.fileHandleForReading.readDataToEndOfFile()
+            opener.waitUntilExit()
+        }
+        return (url, cleanup)
+    }
+
+    /// Spawns one helper per error file with `arguments`, waits until each has set up (printed
+    /// "ready"), then starts them all at once. A helper that failed to set up ends the run (its
+    /// stderr says why): the others are killed, `cleanup` runs, and this throws.
+    static func spawnTogether(
+        _ arguments: [String], errorFiles: [URL], cleanup: @Sendable () async -> Void
+    ) async throws -> [(Process, Pipe, Pipe?)] {
+        let processes = try errorFiles.map { try spawn(arguments, input: true, errors: $0) }
+        var ready = true
+        for (index, (_, output, _)) in processes.enumerated() {
+            let line = await blocking { readLine(output.fileHandleForReading) }
+            if line != "ready" {
+                ready = false
+                let said = (try? String(contentsOf: errorFiles[index], encoding: .utf8)) ?? ""
+                Issue.record("helper \(index) did not get ready: \(line ?? "no output"); stderr: \(said.suffix(2_000))")
+            }
+        }
+        guard ready else {
+            for (process, _, _) in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            await cleanup()
+            throw RouterError(.storeFailure, "the helpers did not all start")
+        }
+        // A helper that died since would make a plain write trap (broken pipe): write throwing.
+        for (_, _, input) in processes { try? input?.fileHandleForWriting.write(contentsOf: Data("go\n".utf8)) }
+        return processes
+    }
+
+    /// A key's requests-per-minute limit of 100, shared by four processes with 64 tasks each
+    /// sending as fast as the limit lets them, for three minutes of a clock running 30 times
+    /// faster than real time (10 on MongoDB; the same clock in every process): no 60-second window holds more
+    /// than 100 requests across the fleet, and the fleet does use its limit.
+    @Test(arguments: fleetBackends)
+    func fourProcessesShareARequestsPerMinuteLimit(backend: Backend) async throws {
+        let (sent, perProcess, busiest) = try await Self.sendOnASharedRateLimit(backend)
+        #expect(busiest <= 100, "\(busiest) requests in one 60 s window across the fleet (per process: \(perProcess))")
+        // Not vacuous: the fleet filled a window, and over three minutes sent at least half of
+        // what three windows allow (grants lost to lifetimes and round trips are the rest).
+        #expect(busiest >= 80, "the busiest 60 s window held only \(busiest) requests")
+        #expect(sent >= 150, "the fleet sent \(sent) requests in three minutes (per process: \(perProcess))")
+    }
+
+    /// The control: the same four processes enforcing the limit each on its own send up to
+    /// four times the limit in a window — what the shared limit prevents.
+    @Test func withoutSharedRateLimitsFourProcessesPassTheLimit() async throws {
+        let (_, perProcess, busiest) = try await Self.sendOnASharedRateLimit(.sqlite, solo: true)
+        #expect(busiest > 300, "the busiest 60 s window held \(busiest) requests (per process: \(perProcess))")
+    }
+
+    /// Runs four `ratelimit` helpers for three scaled minutes on a fresh store of `backend`;
+    /// returns the requests sent, per process, and the most in one 60-second window.
+    static func sendOnASharedRateLimit(_ backend: Backend, solo: Bool = false) async throws -> (sent: Int, perProcess: [Int], busiest: Int) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-rate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (url, cleanup) = try await freshMigratedStore(backend, in: directory)
+        let origin = Int64(Date().timeIntervalSince1970 * 1_000)
+        let errorFiles = (0..<4).map { directory.appendingPathComponent("helper-\($0).err") }
+        // SecantusDB's transactions take long enough in real time that 30× would make a round
+        // trip outlast a grant: its run goes at 10× (18 s).
+        let scale = backend == .mongo ? "10" : "30"
+        let processes = try await spawnTogether(
+            ["ratelimit", url, "100", "64", "180", scale, String(origin)] + (solo ? ["solo"] : []), errorFiles: errorFiles, cleanup: cleanup)
+        var sent: [Int64] = []
+        var perProcess: [Int] = []
+        for (index, (process, output, _)) in processes.enumerated() {
+            let (printed, status, said) = await outcome(process, output, errorFile: errorFiles[index])
+            let lines = printed.split(separator: "\n")
+            #expect(status == 0 && lines.contains { $0.hasPrefix("done ") }, "a helper failed: \(printed.suffix(500)); stderr: \(said.suffix(2_000))")
+            let times = lines.filter { $0.hasPrefix("sent ") }.compactMap { Int64($0.dropFirst(5)) }
+            perProcess.append(times.count)
+            sent += times
+        }
+        await cleanup()
+        sent.sort()
+        var windowStart = 0
+        var busiest = 0
+        for end in sent.indices {
+            while sent[end] - sent[windowStart] >= 60_000 { windowStart += 1 }
+            busiest = max(busiest, end - windowStart + 1)
+        }
+        print("RPM 100 \(solo ? "per process" : "shared") on \(backend): \(sent.count) requests in 180 s (per process: \(perProcess)), busiest 60 s window \(busiest)")
+        return (sent.count, perProcess, busiest)
+    }
+
+    /// What a helper printed once it ended, its exit status and its stderr.
+    static func outcome(_ process: Process, _ output: Pipe, errorFile: URL) async -> (printed: String, status: Int32, stderr: String) {
+        let handle = output.fileHandleForReading
+        let (printed, status) = await blocking {
+            let printed = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (printed, process.terminationStatus)
+        }
+        return (printed, status, (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "")
     }
 
     /// One line of a helper's output (blocking; byte by byte, so nothing after it is consumed).

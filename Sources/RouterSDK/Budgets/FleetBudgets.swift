@@ -1,6 +1,6 @@
 internal import Foundation
 
-/// Hard budgets shared by every router instance on one store: each instance spends only what the
+/// Hard budgets (and, with ``rateLimits``, key rate limits) shared by every router instance on one store: each instance spends only what the
 /// store has granted it, as leased slices, and the store grants a slice with a compare-and-set on
 /// the budget period's slice ledger that can never take the slices granted past the budget's
 /// limit — so the fleet's settled spend never exceeds a hard budget, whatever the number of
@@ -43,17 +43,21 @@ public struct FleetBudgets: Sendable, Hashable {
     /// This instance's name in the slice ledgers; `nil` (the default): each router makes up a
     /// random one. Two routers must never share one (they would count as one instance).
     public var instanceID: String?
+    /// Share the keys' rate limits with the fleet too (``FleetRateLimits``, the default); `nil`:
+    /// each instance enforces them alone, as without fleet mode.
+    public var rateLimits: FleetRateLimits?
 
     /// Creates fleet settings.
     public init(
         slicePermille: Int = 50, minimumSlice: Money = Money(nanodollars: 10_000_000), renewBelowPermille: Int = 500,
-        leaseTimeToLive: Duration = .seconds(30), instanceID: String? = nil
+        leaseTimeToLive: Duration = .seconds(30), instanceID: String? = nil, rateLimits: FleetRateLimits? = FleetRateLimits()
     ) {
         self.slicePermille = slicePermille
         self.minimumSlice = minimumSlice
         self.renewBelowPermille = renewBelowPermille
         self.leaseTimeToLive = leaseTimeToLive
         self.instanceID = instanceID
+        self.rateLimits = rateLimits
     }
 
     /// A random instance id.
@@ -67,6 +71,7 @@ public struct FleetBudgets: Sendable, Hashable {
             throw RouterError(.invalidArgument, "fleet budgets need slicePermille 1...1000, renewBelowPermille 0...1000 and a positive minimumSlice")
         }
         guard leaseTimeToLive >= .milliseconds(300) else { throw RouterError(.invalidArgument, "fleet budgets need a leaseTimeToLive of at least 300 ms") }
+        try rateLimits?.validate()
         if let instanceID, instanceID.isEmpty || instanceID.contains("/") || instanceID.contains("@") {
             throw RouterError(.invalidArgument, "a fleet instance id must be non-empty, without '/' or '@'")
         }
@@ -91,7 +96,7 @@ public struct FleetBudgets: Sendable, Hashable {
 }
 
 /// One budget period's slices, as the shared record holds them (JSON).
-struct FleetSliceLedger: Codable, Hashable {
+struct FleetSliceLedger: Hashable {
     struct Holder: Codable, Hashable {
         /// Slices granted to the instance this period, in nanodollars.
         var granted: Int64
@@ -117,18 +122,8 @@ struct FleetSliceLedger: Codable, Hashable {
     }
 
     init() {}
+}
 
-    init(decoding body: String?, key: String) throws(RouterError) {
-        guard let body else { return }
-        do {
-            self = try JSONDecoder().decode(FleetSliceLedger.self, from: Data(body.utf8))
-        } catch {
-            throw RouterError(.corruptRecord, "the fleet slice ledger '\(key)' is corrupted: \(error)")
-        }
-    }
-
-    var encoded: String {
-        // Encoding integers and strings cannot fail.
-        String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self)
-    }
+extension FleetSliceLedger: SharedRecordBody {
+    static let kind = "fleet slice ledger"
 }

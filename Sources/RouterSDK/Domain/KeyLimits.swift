@@ -5,6 +5,10 @@
 /// requests at once and then one more every second, and never more than 60 in any 60 seconds.
 /// Tokens are reserved at the request's worst case (input estimate + max output) and corrected to
 /// the real usage on settle. `maxConcurrentRequests` caps leases held at once.
+///
+/// These windows are each router instance's own. In fleet mode (``FleetBudgets/rateLimits``) the
+/// minute and day limits are also the fleet's: instances on one store together stay within them
+/// (``FleetRateLimits``). `maxConcurrentRequests` stays per instance.
 public struct KeyLimits: Sendable, Hashable, Codable {
     /// Requests per minute.
     public var requestsPerMinute: Int?

@@ -28,6 +28,8 @@ struct KeyRecord {
     var requestsPerMinute: RateWindow?
     var tokensPerMinute: RateWindow?
     var requestsPerDay: RateWindow?
+    /// Grants on the fleet-wide limits (``FleetRateLimits``); `nil` unless the fleet shares them.
+    var fleetPermits: FleetPermits?
     var inFlight: Int = 0
 
     /// Whether the key is in its pools' available sets.

@@ -25,14 +25,17 @@ extension RoutingEngine {
             let cost = reservationCost(pools[Int(poolIndex)].info.price, request)
             if let local = fastPick(pool: poolIndex, strategy: strategy) {
                 let slot = pools[Int(poolIndex)].members[Int(local)]
-                if ineligibility(slot: slot, pool: poolIndex, request: request, cost: cost, tagAccounts: tagAccounts, nowMs: nowMs) == nil {
+                guard let reason = ineligibility(slot: slot, pool: poolIndex, request: request, cost: cost, tagAccounts: tagAccounts, nowMs: nowMs) else {
                     return commit(slot: slot, pool: poolIndex, cost: cost, request: request, strategy: strategy, skipped: skipped, tagAccounts: tagAccounts, poolIndices: poolIndices, now: now)
                 }
+                // A fleet grant that ran out: the key leaves the available sets until renewed.
+                if reason == .fleetRateLimit { refresh(slot: slot, nowMs: nowMs) }
                 for local in orderedAvailable(pool: poolIndex, strategy: strategy) {
                     let slot = pools[Int(poolIndex)].members[Int(local)]
-                    if ineligibility(slot: slot, pool: poolIndex, request: request, cost: cost, tagAccounts: tagAccounts, nowMs: nowMs) == nil {
+                    guard let reason = ineligibility(slot: slot, pool: poolIndex, request: request, cost: cost, tagAccounts: tagAccounts, nowMs: nowMs) else {
                         return commit(slot: slot, pool: poolIndex, cost: cost, request: request, strategy: strategy, skipped: skipped, tagAccounts: tagAccounts, poolIndices: poolIndices, now: now)
                     }
+                    if reason == .fleetRateLimit { refresh(slot: slot, nowMs: nowMs) }
                     skipped += 1
                 }
             }
@@ -109,6 +112,7 @@ extension RoutingEngine {
             keys[index].tokensPerMinute!.advance(to: nowMs)
             if !keys[index].tokensPerMinute!.fits(Int64(request.reservedTokens)) { return .tokenLimit }
         }
+        if let permits = keys[index].fleetPermits, !permits.admit(tokens: Int64(request.reservedTokens), nowMs: nowMs) { return .fleetRateLimit }
         if !budgets.isEmpty {
             let blocking = firstBlockingBudget(budgets.global, cost, nowMs)
                 ?? firstBlockingBudget(pools[Int(poolIndex)].budgetAccounts, cost, nowMs)
@@ -143,6 +147,7 @@ extension RoutingEngine {
         keys[index].requestsPerMinute?.take(1)
         keys[index].requestsPerDay?.take(1)
         keys[index].tokensPerMinute?.take(Int64(request.reservedTokens))
+        keys[index].fleetPermits?.take(tokens: Int64(request.reservedTokens))
         keys[index].inFlight += 1
         keys[index].requests += 1
         if case .halfOpen(probeInFlight: false) = keys[index].circuit {
@@ -165,7 +170,7 @@ extension RoutingEngine {
         leases[leaseID] = LeaseRecord(
             id: leaseID, slot: slot, keyGeneration: keys[index].generation, keyID: keys[index].id, model: model,
             price: pools[Int(poolIndex)].info.price, reservedCost: cost, reservedTokens: request.reservedTokens,
-            accounts: accounts, tags: request.tags, expiresAtMs: expiry)
+            accounts: accounts, tags: request.tags, expiresAtMs: expiry, tokenPermitEpoch: keys[index].fleetPermits?.tokensPerMinute?.epoch)
         refresh(slot: slot, nowMs: nowMs)
         rescore(slot: slot)
         checkExhaustionPrediction(slot: slot, now: now)
@@ -204,7 +209,7 @@ extension RoutingEngine {
                 }
                 let (ok, wakeMs) = evaluate(slot: slot, nowMs: nowMs)
                 if !ok {
-                    body(slot, poolIndex, cost, unavailableReason(slot: slot), wakeMs, nil)
+                    body(slot, poolIndex, cost, unavailableReason(slot: slot, nowMs: nowMs), wakeMs, nil)
                     continue
                 }
                 if let until = modelCooldown(slot: slot, pool: poolIndex, nowMs: nowMs) {
@@ -223,7 +228,7 @@ extension RoutingEngine {
     }
 
     /// Why `evaluate` said no.
-    func unavailableReason(slot: Int32) -> Ineligibility {
+    func unavailableReason(slot: Int32, nowMs: Int64) -> Ineligibility {
         let key = keys[Int(slot)]
         switch key.state {
         case .throttled: return .throttled
@@ -235,6 +240,11 @@ extension RoutingEngine {
         if case .closed = key.circuit {} else { return .circuitOpen }
         if let max = key.settings.limits.maxConcurrentRequests, key.inFlight >= max { return .concurrencyLimit }
         if let window = key.tokensPerMinute, !window.fits(1) { return .tokenLimit }
+        if let permits = key.fleetPermits, key.requestsPerMinute?.fits(1) ?? true, key.requestsPerDay?.fits(1) ?? true,
+            !permits.admit(tokens: 1, nowMs: nowMs)
+        {
+            return .fleetRateLimit
+        }
         return .requestLimit
     }
 

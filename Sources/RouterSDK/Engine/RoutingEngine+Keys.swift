@@ -59,6 +59,7 @@ extension RoutingEngine {
         }
         slotByID[key.id] = slot
         keys[Int(slot)].budgetAccounts = budgets.byKey[key.id] ?? []
+        if sharesRateLimits { keys[Int(slot)].fleetPermits = FleetPermits(key.settings.limits, keeping: nil) }
         for ref in refs { join(slot: slot, model: ref) }
         refresh(slot: slot, nowMs: now.millisecondsSinceEpoch)
     }
@@ -93,6 +94,7 @@ extension RoutingEngine {
         let old = keys[Int(slot)].settings
         keys[Int(slot)].settings = settings
         keys[Int(slot)].applyLimits()
+        if sharesRateLimits { keys[Int(slot)].fleetPermits = FleetPermits(settings.limits, keeping: keys[Int(slot)].fleetPermits) }
         keys[Int(slot)].version += 1
         if old.provider != settings.provider || old.models != settings.models {
             leaveAllPools(slot: slot)

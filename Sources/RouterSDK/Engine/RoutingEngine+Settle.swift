@@ -123,6 +123,8 @@ extension RoutingEngine {
                 keys[index].tokensPerMinute!.advance(to: nowMs)
                 keys[index].tokensPerMinute!.take(Int64(used.inputTokens) + Int64(used.outputTokens))
             }
+            // Its reservation was given back when it was reclaimed: the tokens it used count now.
+            keys[index].fleetPermits?.tokensPerMinute?.used += Int64(used.inputTokens) + Int64(used.outputTokens)
             keys[index].spend += cost
             if let failure { apply(failure, slot: slot, model: lease.model, now: now) }
             refresh(slot: slot, nowMs: nowMs)
@@ -187,6 +189,15 @@ extension RoutingEngine {
                 keys[index].tokensPerMinute!.giveBack(difference)
             } else if difference < 0 {
                 keys[index].tokensPerMinute!.take(-difference)
+            }
+        }
+        if let permit = keys[index].fleetPermits?.tokensPerMinute {
+            let difference = Int64(lease.reservedTokens) - Int64(usedTokens)
+            if difference < 0 {
+                keys[index].fleetPermits!.tokensPerMinute!.used += -difference
+            } else if permit.epoch == lease.tokenPermitEpoch {
+                // Only to the grant it reserved from: a renewal since recorded the reservation as used.
+                keys[index].fleetPermits!.tokensPerMinute!.used = max(0, permit.used - difference)
             }
         }
     }

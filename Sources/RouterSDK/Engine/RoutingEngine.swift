@@ -25,6 +25,8 @@ struct LeaseRecord {
     var tags: Set<String>
     /// When the lease is reclaimed if neither settled nor released (wall milliseconds).
     var expiresAtMs: Int64
+    /// The epoch of the fleet tokens-per-minute grant its tokens were reserved from, if any.
+    var tokenPermitEpoch: UInt32?
 }
 
 /// A lease the engine reclaimed after its time-to-live: a late settle still charges what the
@@ -220,6 +222,8 @@ final class RoutingEngine {
             keys[index].tokensPerMinute!.advance(to: nowMs)
             if !keys[index].tokensPerMinute!.fits(1) { return (false, nowMs + keys[index].tokensPerMinute!.millisecondsUntilFits(1)) }
         }
+        // Without a grant on its fleet-wide limits: out until the router gets one from the store.
+        if let permits = keys[index].fleetPermits, !permits.admit(tokens: 1, nowMs: nowMs) { return (false, nil) }
         return (true, nil)
     }
 

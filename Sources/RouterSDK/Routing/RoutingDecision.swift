@@ -84,11 +84,14 @@ public struct Ineligibility: RawRepresentable, Sendable, Hashable, Codable, Case
     public static let budget = Ineligibility(rawValue: "budget")
     /// Excluded by the request's provider, key-tag or excluded-key filters.
     public static let filtered = Ineligibility(rawValue: "filtered")
+    /// Needs a grant on its fleet-wide rate limits (``FleetRateLimits``) that the store has not
+    /// given (yet): the fleet used the key's limit in the current window.
+    public static let fleetRateLimit = Ineligibility(rawValue: "fleetRateLimit")
 
     public var description: String { rawValue }
 
     /// The values this version defines.
-    public static let allCases: [Ineligibility] = [.throttled, .exhausted, .disabled, .invalid, .requestLimit, .tokenLimit, .concurrencyLimit, .circuitOpen, .budget, .filtered]
+    public static let allCases: [Ineligibility] = [.throttled, .exhausted, .disabled, .invalid, .requestLimit, .tokenLimit, .concurrencyLimit, .circuitOpen, .budget, .filtered, .fleetRateLimit]
 }
 
 /// Why no key could serve a request: how many candidates fell to each reason.
