@@ -187,13 +187,18 @@ extension LLMRouter {
     /// that could not be renewed before it runs out stops this instance spending its slices.
     private func startHeartbeat() {
         guard let fleet, fleetHeartbeat == nil else { return }
-        let interval = fleet.leaseTimeToLive / 3
+        fleetHeartbeat = repeating(every: fleet.leaseTimeToLive / 3) { await $0.renewLeases() }
+    }
+
+    /// A task running `body` every `interval` on the router's clock, until cancelled or the
+    /// router is gone (it holds the router only while `body` runs).
+    func repeating(every interval: Duration, _ body: @escaping @Sendable (isolated LLMRouter) async -> Void) -> Task<Void, Never> {
         let clock = self.clock
-        fleetHeartbeat = Task { [weak self] in
+        return Task { [weak self] in
             while !Task.isCancelled {
                 try? await clock.sleep(until: clock.now() + interval)
                 guard !Task.isCancelled, let self else { return }
-                await self.renewLeases()
+                await body(self)
             }
         }
     }

@@ -14,6 +14,9 @@ extension LLMRouter {
     ///   listed model the catalog lacks), `storeFailure`.
     public func register(_ key: APIKey) async throws {
         try checkOpen()
+        // Serialised with key sync, which may adopt this key from the store meanwhile.
+        await lockKey(key.id)
+        defer { unlockKey(key.id) }
         if let existing = engine.definition(of: key.id) {
             guard existing.settings == key.settings, existing.secret == key.secret else {
                 throw RouterError(.duplicateKeyID, "a different key with id '\(key.id)' is already registered", keyID: key.id)

@@ -48,7 +48,7 @@ public actor LLMRouter {
     private var subscribers: [Int: AsyncStream<RouterEvent>.Continuation] = [:]
     private var nextSubscriber = 0
     private var stateCounts: [String: Int] = [:]
-    private var isShutDown = false
+    var isShutDown = false
     /// Store records produced by synchronous calls (`route`, `state(of:)`), written by the next
     /// asynchronous call (`settle`, `release`, management, `flush`, `shutdown`) in order.
     private var pendingRecords: [StoreWriter.Record] = []
@@ -68,6 +68,10 @@ public actor LLMRouter {
     let fleetReclaimContact: Duration
     /// Fleet rate limits: the grant renewal under way for each key limit's shared record.
     var permitRenewals: [String: Task<Void, Never>] = [:]
+    /// Fleet key sync: reads the keys from the store every ``FleetBudgets/keySyncInterval``.
+    var keySync: Task<Void, Never>?
+    /// Fleet key sync: the keys the store had at the last sync (a key gone since was removed).
+    var keysInStore: Set<KeyID>?
     /// Fleet rate limits: the key limits whose window the store last found full.
     var permitRefusals: [String: FleetPermitRefusal] = [:]
 
@@ -387,7 +391,8 @@ public actor LLMRouter {
         for effect in spareEffects {
             switch effect {
             case .transition(let transition):
-                records.append(.transition(transition))
+                // A state followed from another instance is in the store already, as that one wrote it.
+                if transition.reason != .fleetSync { records.append(.transition(transition)) }
                 metrics.transitions.increment()
                 countState(from: transition.from, to: transition.reason == .removed ? nil : transition.to)
                 logger.notice("key state changed", metadata: [
@@ -499,6 +504,8 @@ public actor LLMRouter {
     public func shutdown() async throws {
         guard !isShutDown else { return }
         isShutDown = true
+        keySync?.cancel()
+        keySync = nil
         await drainLeases()
         let outstanding = engine.leases.keys.sorted()
         await dispatchEffectsAndWrite()
@@ -570,5 +577,6 @@ public actor LLMRouter {
     /// Flushes pending effects after a management call.
     func afterManagement() async {
         await dispatchEffectsAndWrite()
+        startKeySync()
     }
 }

@@ -25,6 +25,13 @@
 //         refusal's earliest retry. Prints "ready", starts on a line on stdin, then (after
 //         shutdown) one line "sent <ms>" per request with its decision time on that clock, and
 //         "done <count>". `solo`: the limit is this process's alone (no fleet rate limits).
+//     RouterTestHelper keysync <store-url> breaker|watcher <interval-ms>
+//         two instances of one fleet (key sync every <interval-ms>) with keys "sync-a" and
+//         "sync-b". The watcher prints "ready", then waits until it sees sync-a invalid and sync-b
+//         throttled, printing "invalid <ms>" and "throttled <ms> <until-ns>" as it does (wall
+//         milliseconds; gives up after 30 s). The breaker reports a rejected credential on
+//         sync-a and a 429 with retry-after 60 s on sync-b, printing "invalidated <ms>" and
+//         "throttled <ms> <until-ns>" once each is stored.
 import Foundation
 import Logging
 import RouterSDK
@@ -179,6 +186,47 @@ do {
         try await router.shutdown()
         print(sent.map { "sent \($0)" }.joined(separator: "\n"))
         print("done \(sent.count)")
+    case "keysync":
+        guard arguments.count >= 4, let interval = Int64(arguments[arguments.startIndex + 3]) else {
+            FileHandle.standardError.write(Data("usage: RouterTestHelper keysync <store-url> breaker|watcher <interval-ms>\n".utf8))
+            exit(2)
+        }
+        let master = try MasterKey(id: "helper", bytes: Array(repeating: 5, count: 32))
+        let fleet = FleetBudgets(instanceID: "pid\(getpid())", keySyncInterval: .milliseconds(interval))
+        let router = try LLMRouter(configuration: RouterConfiguration(masterKey: master, fleet: fleet), store: store, logger: logger)
+        for id in ["sync-a", "sync-b"] {
+            try await router.register(APIKey(id: KeyID(id), provider: .openai, secret: Secret("sk-helper-\(id)"), models: ["gpt-4o-mini"]))
+        }
+        func ms() -> Int64 { SystemClock().now().millisecondsSinceEpoch }
+        // Unbuffered: the parent reads each line as it is printed.
+        func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        if arguments[arguments.startIndex + 2] == "breaker" {
+            for (id, failure) in [("sync-a", ProviderFailure.authInvalid), ("sync-b", .rateLimited(retryAfter: .seconds(60)))] {
+                var request = RouteRequest(model: "gpt-4o-mini", estimatedInputTokens: 10, maxOutputTokens: 10)
+                request.excludedKeys = [id == "sync-a" ? "sync-b" : "sync-a"]
+                try await router.release(try await router.route(request), failure: failure)
+                await router.flush()
+                let state = try await router.state(of: KeyID(id))
+                say(id == "sync-a" ? "invalidated \(ms())" : "throttled \(ms()) \(state.cooldownDeadline?.nanosecondsSinceEpoch ?? 0)")
+            }
+        } else {
+            say("ready")
+            var sawInvalid = false
+            var sawThrottle = false
+            let giveUp = ms() + 30_000
+            while !(sawInvalid && sawThrottle), ms() < giveUp {
+                if !sawInvalid, try await router.state(of: "sync-a") == .invalid {
+                    sawInvalid = true
+                    say("invalid \(ms())")
+                }
+                if !sawThrottle, let until = try await router.state(of: "sync-b").cooldownDeadline {
+                    sawThrottle = true
+                    say("throttled \(ms()) \(until.nanosecondsSinceEpoch)")
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        try await router.shutdown()
     default:
         FileHandle.standardError.write(Data("unknown command \(command)\n".utf8))
         exit(2)

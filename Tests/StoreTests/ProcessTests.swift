@@ -303,6 +303,37 @@ import Testing
         #expect(busiest > 300, "the busiest 60 s window held \(busiest) requests (per process: \(perProcess))")
     }
 
+    /// A key one process sees become invalid, or throttled until a time, becomes so in another
+    /// process within the key sync interval (500 ms here) plus a read of the store — with the
+    /// same throttle deadline.
+    @Test(arguments: fleetBackends)
+    func keyStateReachesAnotherProcessWithinTheSyncInterval(backend: Backend) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routersdk-sync-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (url, cleanup) = try await Self.freshMigratedStore(backend, in: directory)
+        let errors = (0..<2).map { directory.appendingPathComponent("helper-\($0).err") }
+        let (watcher, watcherOutput, _) = try Self.spawn(["keysync", url, "watcher", "500"], input: false, errors: errors[0])
+        let ready = await Self.blocking { Self.readLine(watcherOutput.fileHandleForReading) }
+        #expect(ready == "ready")
+        let (breaker, breakerOutput, _) = try Self.spawn(["keysync", url, "breaker", "500"], input: false, errors: errors[1])
+        let broke = await Self.outcome(breaker, breakerOutput, errorFile: errors[1])
+        let saw = await Self.outcome(watcher, watcherOutput, errorFile: errors[0])
+        await cleanup()
+        func fields(_ printed: String, _ prefix: String) -> [Int64]? {
+            printed.split(separator: "\n").first { $0.hasPrefix(prefix + " ") }.map { $0.split(separator: " ").dropFirst().compactMap { Int64($0) } }
+        }
+        let invalidated = try #require(fields(broke.printed, "invalidated")?.first, "breaker: \(broke.printed) \(broke.stderr.suffix(1_000))")
+        let throttled = try #require(fields(broke.printed, "throttled"), "breaker: \(broke.printed)")
+        let sawInvalid = try #require(fields(saw.printed, "invalid")?.first, "watcher: \(saw.printed) \(saw.stderr.suffix(1_000))")
+        let sawThrottled = try #require(fields(saw.printed, "throttled"), "watcher: \(saw.printed)")
+        print("key sync on \(backend): invalid seen after \(sawInvalid - invalidated) ms, throttle after \(sawThrottled[0] - throttled[0]) ms")
+        #expect(sawInvalid - invalidated <= 1_500, "the other process saw the key invalid \(sawInvalid - invalidated) ms later")
+        #expect(sawThrottled[0] - throttled[0] <= 1_500, "the other process saw the throttle \(sawThrottled[0] - throttled[0]) ms later")
+        #expect(sawThrottled.count == 2 && throttled.count == 2 && sawThrottled[1] == throttled[1], "the throttle deadlines differ")
+        #expect(broke.status == 0 && saw.status == 0)
+    }
+
     /// Runs four `ratelimit` helpers for three scaled minutes on a fresh store of `backend`;
     /// returns the requests sent, per process, and the most in one 60-second window.
     static func sendOnASharedRateLimit(_ backend: Backend, solo: Bool = false) async throws -> (sent: Int, perProcess: [Int], busiest: Int) {

@@ -46,12 +46,21 @@ public struct FleetBudgets: Sendable, Hashable {
     /// Share the keys' rate limits with the fleet too (``FleetRateLimits``, the default); `nil`:
     /// each instance enforces them alone, as without fleet mode.
     public var rateLimits: FleetRateLimits?
+    /// How often the instance reads the keys from the store to follow what other instances
+    /// changed (default 2 s; `nil`: never): a key another instance saw become invalid, disabled
+    /// or throttled until a time becomes so here, and management changes (settings, secret,
+    /// keys registered or removed) made through another instance or the store directly apply
+    /// here — within this interval plus one read of the store. Each sync reads every key and
+    /// each key's latest transition.
+    public var keySyncInterval: Duration?
 
     /// Creates fleet settings.
     public init(
         slicePermille: Int = 50, minimumSlice: Money = Money(nanodollars: 10_000_000), renewBelowPermille: Int = 500,
-        leaseTimeToLive: Duration = .seconds(30), instanceID: String? = nil, rateLimits: FleetRateLimits? = FleetRateLimits()
+        leaseTimeToLive: Duration = .seconds(30), instanceID: String? = nil, rateLimits: FleetRateLimits? = FleetRateLimits(),
+        keySyncInterval: Duration? = .seconds(2)
     ) {
+        self.keySyncInterval = keySyncInterval
         self.slicePermille = slicePermille
         self.minimumSlice = minimumSlice
         self.renewBelowPermille = renewBelowPermille
@@ -72,6 +81,9 @@ public struct FleetBudgets: Sendable, Hashable {
         }
         guard leaseTimeToLive >= .milliseconds(300) else { throw RouterError(.invalidArgument, "fleet budgets need a leaseTimeToLive of at least 300 ms") }
         try rateLimits?.validate()
+        if let keySyncInterval, keySyncInterval < .milliseconds(50) {
+            throw RouterError(.invalidArgument, "fleet key sync needs a keySyncInterval of at least 50 ms (or nil: no sync)")
+        }
         if let instanceID, instanceID.isEmpty || instanceID.contains("/") || instanceID.contains("@") {
             throw RouterError(.invalidArgument, "a fleet instance id must be non-empty, without '/' or '@'")
         }

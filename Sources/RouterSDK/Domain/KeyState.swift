@@ -85,6 +85,9 @@ public struct TransitionReason: RawRepresentable, Sendable, Hashable, Codable, C
     public static let removed = TransitionReason(rawValue: "removed")
     /// State restored from a store.
     public static let restored = TransitionReason(rawValue: "restored")
+    /// Another instance of the fleet changed it (``FleetBudgets/keySyncInterval``): this
+    /// instance follows. Not written to the store, which has the original.
+    public static let fleetSync = TransitionReason(rawValue: "fleetSync")
 
     public var description: String { rawValue }
 }

@@ -21,6 +21,9 @@ struct KeyRecord {
     var secret: Secret
     var settings: KeySettings
     var state: KeyState
+    /// When the state last changed here (wall clock): a state another instance stored earlier
+    /// than this is stale (fleet key sync).
+    var stateChangedAt = Timestamp(nanosecondsSinceEpoch: 0)
     var version: Int64
     var generation: UInt32
     var live: Bool

@@ -58,6 +58,7 @@ extension RoutingEngine {
             keys.append(KeyRecord(id: key.id, secret: key.secret, settings: key.settings, state: state, version: version, generation: 0))
         }
         slotByID[key.id] = slot
+        keys[Int(slot)].stateChangedAt = wallNow
         keys[Int(slot)].budgetAccounts = budgets.byKey[key.id] ?? []
         if sharesRateLimits { keys[Int(slot)].fleetPermits = FleetPermits(key.settings.limits, keeping: nil) }
         for ref in refs { join(slot: slot, model: ref) }

@@ -343,6 +343,7 @@ final class RoutingEngine {
         let from = keys[index].state
         guard from != newState else { return }
         keys[index].state = newState
+        keys[index].stateChangedAt = wallNow
         effects.append(.transition(KeyTransition(keyID: keys[index].id, from: from, to: newState, reason: reason, detail: detail, at: wallNow)))
         refresh(slot: slot, nowMs: now.millisecondsSinceEpoch)
     }
