@@ -17,14 +17,15 @@
 //         tries again every 100 ms until that long has passed without a settle (so slices
 //         reclaimed from a killed process get used); <ttl-ms> and <slice-permille> set the
 //         fleet's lease TTL and slice size.
-//     RouterTestHelper ratelimit <store-url> <rpm> <tasks> <seconds> <scale> <origin-ms> [solo]
+//     RouterTestHelper ratelimit <store-url> <rpm> <tasks> <seconds> <scale> <origin-ms> <grant-lifetime-ms> [solo]
 //         sends requests on one key whose requests-per-minute limit (<rpm>) is shared with the
 //         fleet, from <tasks> concurrent tasks, for <seconds> of a clock running <scale> times
 //         faster than real time from <origin-ms> (wall milliseconds; every process of a run gets
 //         the same origin, so their clocks agree). A task the limit refuses waits until the
 //         refusal's earliest retry. Prints "ready", starts on a line on stdin, then (after
 //         shutdown) one line "sent <ms>" per request with its decision time on that clock, and
-//         "done <count>". `solo`: the limit is this process's alone (no fleet rate limits).
+//         "done <count>". Grants last <grant-lifetime-ms> of that clock. `solo`: the limit is
+//         this process's alone (no fleet rate limits).
 //     RouterTestHelper keysync <store-url> breaker|watcher <interval-ms>
 //         two instances of one fleet (key sync every <interval-ms>) with keys "sync-a" and
 //         "sync-b". The watcher prints "ready", then waits until it sees sync-a invalid and sync-b
@@ -139,18 +140,20 @@ do {
         try await router.shutdown()
         print("done \(settled.0) \(settled.1)")
     case "ratelimit":
-        guard arguments.count >= 7, let rpm = Int(arguments[arguments.startIndex + 2]), let tasks = Int(arguments[arguments.startIndex + 3]),
+        guard arguments.count >= 8, let rpm = Int(arguments[arguments.startIndex + 2]), let tasks = Int(arguments[arguments.startIndex + 3]),
             let seconds = Int64(arguments[arguments.startIndex + 4]), let scale = Int64(arguments[arguments.startIndex + 5]),
-            let origin = Int64(arguments[arguments.startIndex + 6])
+            let origin = Int64(arguments[arguments.startIndex + 6]), let lifetime = Int64(arguments[arguments.startIndex + 7])
         else {
-            FileHandle.standardError.write(Data("usage: RouterTestHelper ratelimit <store-url> <rpm> <tasks> <seconds> <scale> <origin-ms>\n".utf8))
+            FileHandle.standardError.write(Data("usage: RouterTestHelper ratelimit <store-url> <rpm> <tasks> <seconds> <scale> <origin-ms> <grant-lifetime-ms> [solo]\n".utf8))
             exit(2)
         }
-        let solo = arguments.count > 7 && arguments[arguments.startIndex + 7] == "solo"
+        let solo = arguments.count > 8 && arguments[arguments.startIndex + 8] == "solo"
         let clock = ScaledClock(origin: Timestamp(nanosecondsSinceEpoch: origin * 1_000_000), scale: scale)
         let master = try MasterKey(id: "helper", bytes: Array(repeating: 5, count: 32))
         let router = try LLMRouter(
-            configuration: RouterConfiguration(masterKey: master, fleet: FleetBudgets(instanceID: "pid\(getpid())", rateLimits: solo ? nil : FleetRateLimits())),
+            configuration: RouterConfiguration(masterKey: master, fleet: FleetBudgets(instanceID: "pid\(getpid())", rateLimits: solo ? nil : FleetRateLimits(grantLifetime: .milliseconds(lifetime)),
+                // Nobody changes the key; a sync every 2 s of a 30× clock would only load the store.
+                keySyncInterval: nil)),
             store: store, clock: clock, logger: logger)
         try await router.register(APIKey(
             id: "rate-shared", provider: .openai, secret: "sk-helper", models: ["gpt-4o-mini"], limits: KeyLimits(requestsPerMinute: rpm)))

@@ -99,7 +99,7 @@ struct FleetRateLedger: Hashable {
         var added: Int64 = 0
         let missing = max(0, needed - carried)
         if missing > 0 || topUp, free >= max(1, missing) {
-            added = min(settings.share(of: free, needed: missing), free)
+            added = min(settings.share(of: limit, needed: missing), free)
         }
         let units = carried + added
         // Before this instance's entry goes in: the carried units are taken off the limit instead.

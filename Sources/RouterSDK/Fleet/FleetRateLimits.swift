@@ -10,7 +10,8 @@
 /// lifetime, so no window of the limit's length (60 s, or 24 h) ever holds more units than the
 /// limit, however many instances send.
 ///
-/// - A grant is ``grantPermille`` of what is free in the window (at least the request at hand).
+/// - A grant is ``grantPermille`` of the limit (at least the request at hand, at most what is
+///   free in the window): a window fills in a handful of store round trips.
 ///   While an instance uses a key, it renews the grant in the background once what is left falls
 ///   below ``renewBelowPermille`` of it or a third of its lifetime remains: what it used so far
 ///   stays counted in the record (until it leaves the window), what is left is carried over.
@@ -25,9 +26,12 @@
 ///   they agree (processes on one host, or hosts kept in step by NTP); a skew of *s* lets a
 ///   window of length 60 s − *s* hold the limit.
 public struct FleetRateLimits: Sendable, Hashable {
-    /// The share of what is free in a limit's window one grant takes, in thousandths (1...1000).
+    /// The share of a limit one grant takes, in thousandths (1...1000): larger grants take fewer
+    /// store round trips, smaller ones leave less unused in an instance that goes idle.
     public var grantPermille: Int
-    /// How long a grant may be used before it has to be renewed.
+    /// How long a grant may be used before it has to be renewed. Keep it well above the store's
+    /// slowest round trip: a grant's time starts when it is asked for, so one that takes longer
+    /// to write than it lasts is of no use.
     public var grantLifetime: Duration
     /// Renew in the background once what is left of a grant falls below this share of it, in
     /// thousandths (0...1000).
@@ -58,9 +62,9 @@ public struct FleetRateLimits: Sendable, Hashable {
         "fleet-rate/\(key.rawValue)/\(kind.name)"
     }
 
-    /// What a grant asks for when `free` units are free and `needed` are wanted at least.
-    func share(of free: Int64, needed: Int64) -> Int64 {
-        let share = (Int128(max(0, free)) * Int128(grantPermille) + 999) / 1000
+    /// What a grant on a limit of `limit` asks for when `needed` units are wanted at least.
+    func share(of limit: Int64, needed: Int64) -> Int64 {
+        let share = (Int128(max(0, limit)) * Int128(grantPermille) + 999) / 1000
         return max(needed, Int64(share), 1)
     }
 }
