@@ -277,9 +277,10 @@ private final class Shared: Sendable {
                 try await outbound.write(.body(.byteBuffer(ByteBuffer(string: block))))
             }
             // Give the written events time to reach the client before the connection drops
-            // (closing at once may discard writes still queued in the channel). 300 ms: 100 ms
-            // was seen to be too short on a loaded 2-core CI machine.
-            try await Task.sleep(for: .milliseconds(300))
+            // (closing at once may discard writes still queued in the channel). 1.5 s: 100 ms,
+            // then 300 ms, were seen to be too short on a loaded 2-core CI machine, where the
+            // client then saw no content and (rightly) failed over.
+            try await Task.sleep(for: .milliseconds(1_500))
             throw CancellationError()  // closes the connection without ending the body
         case .huge(let bytes):
             var head = HTTPHeaders(Array(stream ? sse : json200))

@@ -36,7 +36,10 @@ import Testing
         let error = await expectCode(.storeUnreachable) {
             try await MongoStateStore.open(.init(url: "mongodb://router:Sup3rSecretPw@127.0.0.1:\(port)/db", connectTimeoutSeconds: 1), logger: quietLogger)
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Well under libmongoc's 30 s default server selection, which is what this guards
+        // against; the slack is for a loaded CI machine (10.2 and 11.4 s were seen while every
+        // suite starts at once and the stores' blocking threads are queued).
+        #expect(ContinuousClock.now - started < .seconds(20))
         #expect(error?.description.contains("Sup3rSecretPw") == false)
         #expect(error?.description.contains("***") == true)
     }
