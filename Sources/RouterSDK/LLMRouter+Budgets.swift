@@ -3,24 +3,119 @@ internal import Logging
 extension LLMRouter {
     /// Adds or replaces a budget (replacing keeps the current period's spend) and saves it.
     ///
+    /// Budget definitions are versioned in the store (``StoredBudget``), like keys, so every
+    /// replica of an app can start by setting the same budgets:
+    /// - Setting the definition this router already has writes nothing.
+    /// - A budget the store does not have is saved at version 1. If the store has the *same*
+    ///   definition (another replica set it), this router adopts it with its version, writing
+    ///   nothing.
+    /// - A different definition replaces the version this router has (from an earlier
+    ///   ``setBudget(_:)``, ``restore()`` or fleet sync) with a compare-and-set, so the next
+    ///   version is this one. Other instances follow it at their next fleet sync
+    ///   (``FleetBudgets/keySyncInterval``) or ``restore()``.
+    /// - If the store holds a different definition this router has not seen (another instance
+    ///   changed the budget, or it was set elsewhere first), nothing is overwritten: this router
+    ///   adopts the stored definition and throws `versionConflict` naming its version. Calling
+    ///   `setBudget` again then replaces that version, deliberately.
+    ///
     /// - Throws: `invalidArgument`/`invalidLimits` for an empty id, a negative limit or bad
-    ///   thresholds; `unknownModel` for a model scope the catalog lacks; `storeFailure`.
+    ///   thresholds; `unknownModel` for a model scope the catalog lacks; `versionConflict` as
+    ///   above; `storeFailure`.
     public func setBudget(_ budget: Budget) async throws {
         try checkOpen()
-        try budget.validate()
-        try engine.setBudget(budget, now: clock.now())
-        enableFleet(budget.id)
-        do {
-            try await store.saveBudget(budget)
-        } catch {
-            throw Self.storeError(error, "saving budget '\(budget.id)'")
+        try engine.checkBudget(budget)
+        await lock(.budget(budget.id))
+        defer { unlock(.budget(budget.id)) }
+        let known = engine.budgetDefinition(budget.id)
+        if let known, known.budget == budget { return }
+        var outcome = await saveBudgetDefinition(budget, replacing: known?.version)
+        // A budget this router has but the store lost (removed elsewhere) is saved anew.
+        if case .missing = outcome { outcome = await saveBudgetDefinition(budget, replacing: nil) }
+        switch outcome {
+        case .saved(let saved):
+            try adoptBudget(saved)
+            await afterManagement()
+        case .conflict, .missing:
+            try await adoptConflictingBudget(budget)
+        case .failed(let error):
+            throw error
         }
     }
 
-    /// Removes a budget. Throws `unknownBudget`.
+    private enum BudgetSave {
+        case saved(StoredBudget)
+        /// Another version is in the store.
+        case conflict
+        /// The version to replace is not in the store.
+        case missing
+        case failed(RouterError)
+    }
+
+    /// One compare-and-set of `budget` over stored version `replacing` (`nil`: insert).
+    private func saveBudgetDefinition(_ budget: Budget, replacing version: Int64?) async -> BudgetSave {
+        let saved = StoredBudget(budget: budget, version: (version ?? 0) + 1, updatedAt: clock.now())
+        do {
+            try await store.saveBudget(saved, expectedVersion: version)
+            return .saved(saved)
+        } catch {
+            let error = Self.storeError(error, "saving budget '\(budget.id)'")
+            switch error.code {
+            case .versionConflict: return .conflict
+            case .unknownBudget: return .missing
+            default: return .failed(error)
+            }
+        }
+    }
+
+    /// After a compare-and-set of `budget` lost: the store's definition is adopted; if it is
+    /// `budget`, that is success, otherwise `versionConflict`.
+    private func adoptConflictingBudget(_ budget: Budget) async throws {
+        let stored: StoredBudget?
+        do {
+            stored = try await store.loadBudgets().first { $0.id == budget.id }
+        } catch {
+            throw Self.storeError(error, "loading budget '\(budget.id)'")
+        }
+        guard let stored else {
+            throw RouterError(.versionConflict, "budget '\(budget.id)' was removed from the store while being set; set it again", budgetID: budget.id)
+        }
+        try adoptBudget(stored)
+        await afterManagement()
+        guard stored.budget == budget else {
+            throw RouterError(
+                .versionConflict,
+                "budget '\(budget.id)' has a different definition in the store (version \(stored.version)), set by another instance; "
+                    + "this router now follows it — call setBudget again to replace that version",
+                budgetID: budget.id)
+        }
+        logger.debug("budget adopted from the state store", metadata: ["budget": "\(budget.id)", "version": "\(stored.version)"])
+    }
+
+    /// Applies a stored budget definition here: adds or replaces it at its version (keeping the
+    /// period's spend) and shares it with the fleet.
+    func adoptBudget(_ stored: StoredBudget) throws(RouterError) {
+        try engine.setBudget(stored.budget, version: stored.version, now: clock.now())
+        enableFleet(stored.id)
+    }
+
+    /// Carries budget `id`'s current-period spend over from the store's counter.
+    func restoreBudgetSpend(_ id: BudgetID) async throws {
+        guard let periodStart = engine.currentPeriodStart(id, now: clock.now()) else { return }
+        do {
+            let spent = try await store.spend(of: id, periodStart: periodStart)
+            engine.restoreSpend(id, spent: spent, now: clock.now())
+        } catch {
+            throw Self.storeError(error, "reading the spend of budget '\(id)'")
+        }
+    }
+
+    /// Removes a budget from the store, then from the router (in fleet mode, other instances
+    /// remove it at their next sync). Throws `unknownBudget`.
     public func removeBudget(_ id: BudgetID) async throws {
         try checkOpen()
-        try engine.removeBudget(id)
+        await lock(.budget(id))
+        defer { unlock(.budget(id)) }
+        guard engine.budgetDefinition(id) != nil else { throw RouterError(.unknownBudget, "no budget with id '\(id)'", budgetID: id) }
         do {
             try await store.deleteBudget(id)
         } catch let error as RouterError where error.code == .unknownBudget {
@@ -28,6 +123,7 @@ extension LLMRouter {
         } catch {
             throw Self.storeError(error, "deleting budget '\(id)'")
         }
+        try engine.removeBudget(id)
     }
 
     /// A budget's spend, reservations and remaining amount in its current period. Throws `unknownBudget`.

@@ -1,6 +1,7 @@
 internal import Logging
 
-/// Fleet key sync (``FleetBudgets/keySyncInterval``): keys follow what other instances stored.
+/// Fleet key sync (``FleetBudgets/keySyncInterval``): keys and budgets follow what other
+/// instances stored.
 extension LLMRouter {
     /// Starts reading the keys from the store every ``FleetBudgets/keySyncInterval`` (fleet mode;
     /// once, at the first registration or restore), until shutdown.
@@ -44,7 +45,48 @@ extension LLMRouter {
             }
         }
         keysInStore = present
+        await syncBudgets()
         await afterManagement()
+    }
+
+    /// Budgets follow the store the same way, by version: a newer stored definition replaces this
+    /// router's (keeping the period's spend), a budget set elsewhere is adopted with its period's
+    /// spend from the store, and one removed elsewhere (seen at the last sync, gone now) is
+    /// removed. A definition that cannot be applied here (a model this catalog lacks) is logged
+    /// and left as it is.
+    private func syncBudgets() async {
+        let stored: [StoredBudget]
+        do {
+            stored = try await store.loadBudgets()
+        } catch {
+            logger.warning("could not read the budgets for fleet sync", metadata: ["error": "\(error)"])
+            return
+        }
+        guard !isShutDown else { return }
+        for budget in stored {
+            await lock(.budget(budget.id))
+            defer { unlock(.budget(budget.id)) }
+            let local = engine.budgetDefinition(budget.id)
+            if let local, local.version >= budget.version { continue }
+            do {
+                try adoptBudget(budget)
+                if local == nil { try await restoreBudgetSpend(budget.id) }
+                logger.info(local == nil ? "adopted a budget another instance set" : "followed a budget another instance changed", metadata: [
+                    "budget": "\(budget.id)", "version": "\(budget.version)",
+                ])
+            } catch {
+                logger.warning("could not follow a budget changed by another instance", metadata: ["budget": "\(budget.id)", "error": "\(error)"])
+            }
+        }
+        let present = Set(stored.map(\.id))
+        for id in budgetsInStore ?? [] where !present.contains(id) && engine.budgetDefinition(id) != nil {
+            await lock(.budget(id))
+            defer { unlock(.budget(id)) }
+            if (try? engine.removeBudget(id)) != nil {
+                logger.info("removed a budget another instance removed", metadata: ["budget": "\(id)"])
+            }
+        }
+        budgetsInStore = present
     }
 
     private func syncKey(_ key: StoredKey, latest: KeyTransition?) throws {

@@ -199,7 +199,7 @@ extension LLMRouter {
     public func restore() async throws {
         try checkOpen()
         let keys: [StoredKey]
-        let budgets: [Budget]
+        let budgets: [StoredBudget]
         do {
             keys = try await store.loadKeys()
             budgets = try await store.loadBudgets()
@@ -207,17 +207,9 @@ extension LLMRouter {
             throw Self.storeError(error, "loading keys and budgets")
         }
         for budget in budgets {
-            try engine.setBudget(budget, now: clock.now())
-            enableFleet(budget.id)
+            try adoptBudget(budget)
             // The current period's spend carries over from the store's counters.
-            if let periodStart = engine.currentPeriodStart(budget.id, now: clock.now()) {
-                do {
-                    let spent = try await store.spend(of: budget.id, periodStart: periodStart)
-                    engine.restoreSpend(budget.id, spent: spent, now: clock.now())
-                } catch {
-                    throw Self.storeError(error, "reading the spend of budget '\(budget.id)'")
-                }
-            }
+            try await restoreBudgetSpend(budget.id)
         }
         let latest: [KeyID: KeyTransition]
         do {

@@ -42,9 +42,9 @@ public actor LLMRouter {
     /// Whether `settle`/`release` wait for their records to commit (group commit).
     let acknowledgesCommitted: Bool
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
-    /// Keys with a management change in progress, and who waits for each (changes to one key
-    /// are serialised across the store write, which suspends this actor).
-    private var busyKeys: [KeyID: [CheckedContinuation<Void, Never>]] = [:]
+    /// Keys and budgets with a management change in progress, and who waits for each (changes
+    /// to one are serialised across the store write, which suspends this actor).
+    private var busyRecords: [ManagedRecord: [CheckedContinuation<Void, Never>]] = [:]
     private var subscribers: [Int: AsyncStream<RouterEvent>.Continuation] = [:]
     private var nextSubscriber = 0
     private var stateCounts: [String: Int] = [:]
@@ -72,6 +72,8 @@ public actor LLMRouter {
     var keySync: Task<Void, Never>?
     /// Fleet key sync: the keys the store had at the last sync (a key gone since was removed).
     var keysInStore: Set<KeyID>?
+    /// The budgets the last fleet sync found in the store (`nil` before the first).
+    var budgetsInStore: Set<BudgetID>?
     /// Fleet rate limits: the key limits whose window the store last found full.
     var permitRefusals: [String: FleetPermitRefusal] = [:]
 
@@ -546,19 +548,25 @@ public actor LLMRouter {
         waiters.forEach { $0.resume() }
     }
 
-    /// Waits until no other management change of `id` is in progress, then marks one.
-    func lockKey(_ id: KeyID) async {
-        while busyKeys[id] != nil {
+    /// Waits until no other management change of key `id` is in progress, then marks one.
+    func lockKey(_ id: KeyID) async { await lock(.key(id)) }
+
+    /// Ends the change of key `id` and lets the next waiting one in.
+    func unlockKey(_ id: KeyID) { unlock(.key(id)) }
+
+    /// Waits until no other management change of `record` is in progress, then marks one.
+    func lock(_ record: ManagedRecord) async {
+        while busyRecords[record] != nil {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                busyKeys[id]!.append(continuation)
+                busyRecords[record]!.append(continuation)
             }
         }
-        busyKeys[id] = []
+        busyRecords[record] = []
     }
 
-    /// Ends the change of `id` and lets the next waiting one in.
-    func unlockKey(_ id: KeyID) {
-        let waiters = busyKeys.removeValue(forKey: id) ?? []
+    /// Ends the change of `record` and lets the next waiting one in.
+    func unlock(_ record: ManagedRecord) {
+        let waiters = busyRecords.removeValue(forKey: record) ?? []
         waiters.forEach { $0.resume() }
     }
 
@@ -579,4 +587,10 @@ public actor LLMRouter {
         await dispatchEffectsAndWrite()
         startKeySync()
     }
+}
+
+/// A record whose management changes a router serialises (``LLMRouter/lock(_:)``).
+enum ManagedRecord: Hashable {
+    case key(KeyID)
+    case budget(BudgetID)
 }

@@ -89,7 +89,7 @@ public final class FaultInjectingStateStore: StateStore {
         held.forEach { $0.resume() }
     }
 
-    /// Makes key saves and deletes throw `error` while `failing` is true.
+    /// Makes key and budget saves and deletes throw `error` while `failing` is true.
     public func failKeyWrites(_ failing: Bool, with error: RouterError = RouterError(.storeFailure, "injected key write failure")) {
         faults.withLock { $0.failingKeyWrites = failing ? error : nil }
     }
@@ -149,11 +149,19 @@ public final class FaultInjectingStateStore: StateStore {
         try await base.deleteKey(id)
     }
 
+    public func saveBudget(_ budget: StoredBudget, expectedVersion: Int64?) async throws {
+        if let failure = faults.withLock({ $0.failingKeyWrites }) { throw failure }
+        try await base.saveBudget(budget, expectedVersion: expectedVersion)
+    }
+
+    public func deleteBudget(_ id: BudgetID) async throws {
+        if let failure = faults.withLock({ $0.failingKeyWrites }) { throw failure }
+        try await base.deleteBudget(id)
+    }
+
     public func ping() async throws { try await base.ping() }
     public func loadKeys() async throws -> [StoredKey] { try await base.loadKeys() }
-    public func loadBudgets() async throws -> [Budget] { try await base.loadBudgets() }
-    public func saveBudget(_ budget: Budget) async throws { try await base.saveBudget(budget) }
-    public func deleteBudget(_ id: BudgetID) async throws { try await base.deleteBudget(id) }
+    public func loadBudgets() async throws -> [StoredBudget] { try await base.loadBudgets() }
     public func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition] { try await base.transitions(of: keyID, limit: limit) }
     public func latestTransitions() async throws -> [KeyID: KeyTransition] { try await base.latestTransitions() }
     public func usageEvents(from: Timestamp, to: Timestamp, limit: Int) async throws -> [UsageEvent] {

@@ -250,7 +250,8 @@ import Testing
         let budget = Budget(id: "daily", period: .day, limit: Money(dollars: 5))
         try await first.setBudget(budget)
         try await second.setBudget(budget)
-        #expect(try await store.loadBudgets() == [budget])
+        #expect(try await store.loadBudgets().map(\.budget) == [budget])
+        #expect(try await store.loadBudgets().map(\.version) == [1])
     }
 }
 

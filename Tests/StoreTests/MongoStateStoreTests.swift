@@ -72,7 +72,8 @@ import Testing
         let migrated = try await MongoStateStore.open(.init(url: url), logger: quietLogger)
         #expect(try await migrated.schemaVersion() == MongoStateStore.schemaVersion)
         #expect(try await indexNames().contains("key_seq"))
-        #expect(try await migrated.loadBudgets().map(\.id) == ["kept"])
+        // Its budget document has no version field (written before budgets were versioned).
+        try await expectMigratedBudgetIsVersionOne(migrated, id: "kept")
         await migrated.close()
 
         // A newer schema is refused and left untouched.
@@ -91,7 +92,7 @@ import Testing
         try await withStore(.mongo) { fixture in
             let store = fixture.store
             try await store.saveKey(try sampleKey("victim"), expectedVersion: nil)
-            try await store.saveBudget(Budget(id: "budget", period: .day, limit: 1))
+            try await store.saveBudget(StoredBudget(budget: Budget(id: "budget", period: .day, limit: 1), version: 1, updatedAt: epoch), expectedVersion: nil)
             try await store.append(StoreBatch(
                 usage: [usage(1, key: "victim", cost: 5, at: 0)],
                 transitions: [KeyTransition(keyID: "victim", from: .available, to: .invalid, reason: .authInvalid, at: epoch)],

@@ -26,8 +26,8 @@ import Testing
         }
         let store = try await SQLiteStateStore.open(path: path, logger: quietLogger)
         #expect(try await store.schemaVersion() == SQLiteStateStore.schemaVersion)
-        #expect(SQLiteStateStore.schemaVersion == 4)
-        #expect(try await store.loadBudgets().map(\.id) == ["b"])
+        #expect(SQLiteStateStore.schemaVersion == 5)
+        try await expectMigratedBudgetIsVersionOne(store, id: "b")
         #expect(try await store.addSpend(Money(nanodollars: 5), to: "b", periodStart: epoch, limit: nil) == Money(nanodollars: 5))
         // An empty in-memory database migrates straight to the current version.
         let memory = try await SQLiteStateStore.open(path: ":memory:", logger: quietLogger)
@@ -54,7 +54,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try await SQLiteStateStore.open(path: path, logger: quietLogger)
         try await store.saveKey(try sampleKey("victim"), expectedVersion: nil)
-        try await store.saveBudget(Budget(id: "budget", period: .day, limit: 1))
+        try await store.saveBudget(StoredBudget(budget: Budget(id: "budget", period: .day, limit: 1), version: 1, updatedAt: epoch), expectedVersion: nil)
         try await store.append(StoreBatch(transitions: [KeyTransition(keyID: "victim", from: .available, to: .invalid, reason: .authInvalid, at: epoch)]))
         await store.close()
         do {

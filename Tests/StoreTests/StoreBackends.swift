@@ -137,6 +137,19 @@ func withStore(_ backend: Backend, _ body: (StoreFixture) async throws -> Void) 
 /// Expects `body` to throw a `RouterError` with `code` (RouterTesting's `routerError(from:)`
 /// with an expectation).
 @discardableResult
+/// The one budget of a store migrated from before budgets were versioned: it reads as version 1
+/// and changes like any other, with a compare-and-set on that version.
+func expectMigratedBudgetIsVersionOne(_ store: any StateStore, id: BudgetID, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let migrated = try #require(try await store.loadBudgets().first, sourceLocation: sourceLocation)
+    #expect(migrated.id == id && migrated.version == 1, sourceLocation: sourceLocation)
+    var changed = migrated
+    changed.budget.limit = Money(nanodollars: 7)
+    changed.version = 2
+    try await store.saveBudget(changed, expectedVersion: 1)
+    #expect(try await store.loadBudgets() == [changed], sourceLocation: sourceLocation)
+    await expectCode(.versionConflict, sourceLocation: sourceLocation) { try await store.saveBudget(changed, expectedVersion: 1) }
+}
+
 func expectCode<T>(_ code: RouterError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async -> RouterError? {
     let error = await routerError(from: body)
     #expect(error?.code == code, "expected RouterError.\(code), got \(error.map(String.init(describing:)) ?? "no RouterError")", sourceLocation: sourceLocation)

@@ -35,8 +35,8 @@ import Testing
         func loadKeys() async throws -> [StoredKey] { try await base.loadKeys() }
         func saveKey(_ key: StoredKey, expectedVersion: Int64?) async throws { try await base.saveKey(key, expectedVersion: expectedVersion) }
         func deleteKey(_ id: KeyID) async throws { try await base.deleteKey(id) }
-        func loadBudgets() async throws -> [Budget] { try await base.loadBudgets() }
-        func saveBudget(_ budget: Budget) async throws { try await base.saveBudget(budget) }
+        func loadBudgets() async throws -> [StoredBudget] { try await base.loadBudgets() }
+        func saveBudget(_ budget: StoredBudget, expectedVersion: Int64?) async throws { try await base.saveBudget(budget, expectedVersion: expectedVersion) }
         func deleteBudget(_ id: BudgetID) async throws { try await base.deleteBudget(id) }
         func append(_ batch: StoreBatch) async throws { try await base.append(batch) }
         func transitions(of keyID: KeyID?, limit: Int) async throws -> [KeyTransition] { try await base.transitions(of: keyID, limit: limit) }
@@ -60,6 +60,6 @@ import Testing
             #expect(failure.check == "spendCountersAreAtomicUnderConcurrency")
         }
         // The same store passes the checks it does not break.
-        try await #require(StateStoreConformance.check(named: "budgetsCRUD")).run(StateStoreConformance.Subject(store: LimitlessStore()))
+        try await #require(StateStoreConformance.check(named: "budgetsCRUDWithOptimisticVersions")).run(StateStoreConformance.Subject(store: LimitlessStore()))
     }
 }

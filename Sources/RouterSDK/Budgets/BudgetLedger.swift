@@ -1,6 +1,8 @@
 /// One budget's running figures for its current period.
 struct BudgetAccount {
     var budget: Budget
+    /// The version of the definition in the store (``StoredBudget/version``).
+    var version: Int64 = 0
     var periodStartMs: Int64
     var periodEndMs: Int64
     var spent: Money = .zero
@@ -70,11 +72,13 @@ struct BudgetAccount {
 
     func status() -> BudgetStatus {
         let bounded = budget.period != .total
-        return BudgetStatus(
+        var status = BudgetStatus(
             budget: budget,
             periodStart: bounded ? Timestamp(nanosecondsSinceEpoch: periodStartMs * 1_000_000) : nil,
             periodEnd: bounded ? Timestamp(nanosecondsSinceEpoch: periodEndMs * 1_000_000) : nil,
             spent: spent, reserved: reserved)
+        status.version = version
+        return status
     }
 }
 
@@ -91,12 +95,13 @@ struct BudgetLedger {
     var isEmpty: Bool { indexByID.isEmpty }
     var hasTagBudgets: Bool { !byTag.isEmpty }
 
-    /// Adds or replaces a budget. Replacing keeps the period's spend and reservations.
-    mutating func set(_ budget: Budget, nowMs: Int64) {
+    /// Adds or replaces a budget at `version`. Replacing keeps the period's spend and reservations.
+    mutating func set(_ budget: Budget, version: Int64, nowMs: Int64) {
         if let index = indexByID[budget.id], var account = accounts[Int(index)] {
             let samePeriod = account.budget.period == budget.period
             removeFromIndex(index, account.budget.scope)
             account.budget = budget
+            account.version = version
             if !samePeriod {
                 (account.periodStartMs, account.periodEndMs) = budget.period.bounds(containing: nowMs)
             }
@@ -105,7 +110,9 @@ struct BudgetLedger {
             addToIndex(index, budget.scope)
         } else {
             let index = Int32(accounts.count)
-            accounts.append(BudgetAccount(budget: budget, nowMs: nowMs))
+            var account = BudgetAccount(budget: budget, nowMs: nowMs)
+            account.version = version
+            accounts.append(account)
             indexByID[budget.id] = index
             addToIndex(index, budget.scope)
         }

@@ -2,6 +2,9 @@
 public struct BudgetStatus: Sendable, Hashable {
     /// The budget.
     public var budget: Budget
+    /// The version of the budget's definition in the store (``StoredBudget/version``): every
+    /// instance that follows the same definition reports the same version.
+    public var version: Int64 = 0
     /// Start of the current period (`nil` for `total`).
     public var periodStart: Timestamp?
     /// End of the current period (`nil` for `total`).

@@ -46,12 +46,13 @@ public struct FleetBudgets: Sendable, Hashable {
     /// Share the keys' rate limits with the fleet too (``FleetRateLimits``, the default); `nil`:
     /// each instance enforces them alone, as without fleet mode.
     public var rateLimits: FleetRateLimits?
-    /// How often the instance reads the keys from the store to follow what other instances
-    /// changed (default 2 s; `nil`: never): a key another instance saw become invalid, disabled
-    /// or throttled until a time becomes so here, and management changes (settings, secret,
-    /// keys registered or removed) made through another instance or the store directly apply
-    /// here — within this interval plus one read of the store. Each sync reads every key and
-    /// each key's latest transition.
+    /// How often the instance reads the keys and budgets from the store to follow what other
+    /// instances changed (default 2 s; `nil`: never): a key another instance saw become
+    /// invalid, disabled or throttled until a time becomes so here, and management changes
+    /// (key settings, secrets, keys registered or removed; budget definitions set, changed or
+    /// removed, by version) made through another instance or the store directly apply here —
+    /// within this interval plus one read of the store. Each sync reads every key, each key's
+    /// latest transition and every budget.
     public var keySyncInterval: Duration?
 
     /// Creates fleet settings.

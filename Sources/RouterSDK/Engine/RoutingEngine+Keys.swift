@@ -158,14 +158,29 @@ extension RoutingEngine {
 
     // MARK: Budgets
 
-    func setBudget(_ budget: Budget, now: Timestamp) throws(RouterError) {
+    /// Throws what ``setBudget(_:version:now:)`` would for `budget`, changing nothing.
+    func checkBudget(_ budget: Budget) throws(RouterError) {
         try budget.validate()
         if case .model(let name) = budget.scope, catalog.resolve(name).isEmpty {
             throw RouterError(.unknownModel, "budget '\(budget.id)' names model '\(name)', which the catalog does not know", budgetID: budget.id, model: name)
         }
-        budgets.set(budget, nowMs: now.millisecondsSinceEpoch)
+    }
+
+    /// Adds or replaces a budget whose stored definition is at `version`.
+    func setBudget(_ budget: Budget, version: Int64, now: Timestamp) throws(RouterError) {
+        try checkBudget(budget)
+        budgets.set(budget, version: version, nowMs: now.millisecondsSinceEpoch)
         reindexBudgets()
     }
+
+    /// A budget's definition here and the store version it came from; `nil` if there is none.
+    func budgetDefinition(_ id: BudgetID) -> (budget: Budget, version: Int64)? {
+        guard let index = budgets.indexByID[id], let account = budgets[index] else { return nil }
+        return (account.budget, account.version)
+    }
+
+    /// The ids of the budgets here.
+    var budgetIDs: [BudgetID] { Array(budgets.indexByID.keys) }
 
     /// The current period start of a budget, as stores key spend counters.
     func currentPeriodStart(_ id: BudgetID, now: Timestamp) -> Timestamp? {

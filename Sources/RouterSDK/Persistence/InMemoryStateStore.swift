@@ -10,7 +10,7 @@ internal import DequeModule
 /// at most that many. Budget spend counters are exact whatever is dropped.
 public actor InMemoryStateStore: StateStore {
     private var keys: [KeyID: StoredKey] = [:]
-    private var budgets: [BudgetID: Budget] = [:]
+    private var budgets: [BudgetID: StoredBudget] = [:]
     private var usage = Deque<UsageEvent>()
     private var transitionLog = Deque<KeyTransition>()
     private var samples = Deque<DecisionSample>()
@@ -61,11 +61,23 @@ public actor InMemoryStateStore: StateStore {
         }
     }
 
-    public func loadBudgets() async throws -> [Budget] {
+    public func loadBudgets() async throws -> [StoredBudget] {
         budgets.values.sorted { $0.id < $1.id }
     }
 
-    public func saveBudget(_ budget: Budget) async throws {
+    public func saveBudget(_ budget: StoredBudget, expectedVersion: Int64?) async throws {
+        switch (budgets[budget.id], expectedVersion) {
+        case (nil, nil):
+            break
+        case (.some, nil):
+            throw RouterError(.versionConflict, "budget '\(budget.id)' already exists in the store", budgetID: budget.id)
+        case (nil, .some):
+            throw RouterError(.unknownBudget, "budget '\(budget.id)' is not in the store", budgetID: budget.id)
+        case (.some(let stored), .some(let expected)):
+            guard stored.version == expected else {
+                throw RouterError(.versionConflict, "budget '\(budget.id)' is at version \(stored.version), expected \(expected)", budgetID: budget.id)
+            }
+        }
         budgets[budget.id] = budget
     }
 

@@ -7,6 +7,7 @@
 /// - ``saveKey(_:expectedVersion:)`` is a compare-and-set on the key's version: with
 ///   `expectedVersion == nil` it inserts and fails with ``RouterError/Code/versionConflict`` if
 ///   the id exists; otherwise it replaces only if the stored version equals `expectedVersion`.
+///   ``saveBudget(_:expectedVersion:)`` is the same compare-and-set on a budget's version.
 /// - ``append(_:)`` writes a whole batch or nothing; records of one batch keep their order.
 /// - ``append(_:)`` is idempotent for batches with an ``StoreBatch/id``: a batch whose writer
 ///   already has a batch with the same or a higher sequence applied is not applied again (the
@@ -39,10 +40,12 @@ public protocol StateStore: Sendable {
     /// Deletes a key; throws `unknownKey` if it does not exist.
     func deleteKey(_ id: KeyID) async throws
 
-    /// Every stored budget, in id order.
-    func loadBudgets() async throws -> [Budget]
-    /// Inserts or replaces a budget.
-    func saveBudget(_ budget: Budget) async throws
+    /// Every stored budget with its version, in id order.
+    func loadBudgets() async throws -> [StoredBudget]
+    /// Inserts (`expectedVersion == nil`; `versionConflict` if the id exists) or replaces (only
+    /// if the stored version equals `expectedVersion`: `versionConflict` if it does not,
+    /// `unknownBudget` if there is none) a budget; see the contract.
+    func saveBudget(_ budget: StoredBudget, expectedVersion: Int64?) async throws
     /// Deletes a budget; throws `unknownBudget` if it does not exist.
     func deleteBudget(_ id: BudgetID) async throws
 

@@ -21,15 +21,25 @@ extension StateStoreConformance {
         try expectEqual(try await store.loadKeys().map(\.id), ["b"], "store.loadKeys().map(\\.id)")
     }
 
-    static func budgetsCRUD(_ subject: Subject) async throws {
+    static func budgetsCRUDWithOptimisticVersions(_ subject: Subject) async throws {
         let store = subject.store
-        let daily = Budget(id: "daily", period: .day, limit: Money(dollars: 5), enforcement: .soft, alertThresholds: [10, 90])
-        let tenant = Budget(id: "tenant", scope: .tag("t-1"), period: .month, limit: Money(cents: 250))
-        try await store.saveBudget(tenant)
-        try await store.saveBudget(daily)
+        let daily = StoredBudget(
+            budget: Budget(id: "daily", period: .day, limit: Money(dollars: 5), enforcement: .soft, alertThresholds: [10, 90]), version: 1, updatedAt: epoch)
+        let tenant = StoredBudget(budget: Budget(id: "tenant", scope: .tag("t-1"), period: .month, limit: Money(cents: 250)), version: 1, updatedAt: epoch)
+        try await store.saveBudget(tenant, expectedVersion: nil)
+        try await store.saveBudget(daily, expectedVersion: nil)
+        try await expectCode(.versionConflict, "versionConflict") { try await store.saveBudget(daily, expectedVersion: nil) }
+        var missing = daily
+        missing.budget.id = "missing"
+        try await expectCode(.unknownBudget, "unknownBudget") { try await store.saveBudget(missing, expectedVersion: 1) }
         var changed = daily
-        changed.limit = Money(dollars: 6)
-        try await store.saveBudget(changed)
+        changed.budget.limit = Money(dollars: 6)
+        changed.version = 2
+        changed.updatedAt = epoch + .seconds(5)
+        try await store.saveBudget(changed, expectedVersion: 1)
+        var stale = daily
+        stale.version = 2
+        try await expectCode(.versionConflict, "versionConflict") { try await store.saveBudget(stale, expectedVersion: 1) }
         try expectEqual(try await store.loadBudgets(), [changed, tenant], "store.loadBudgets()")
         try await store.deleteBudget("daily")
         try await expectCode(.unknownBudget, "unknownBudget") { try await store.deleteBudget("daily") }
@@ -178,7 +188,7 @@ extension StateStoreConformance {
 
     static func reopenReadsEverythingBack(_ subject: Subject) async throws {
         try await subject.store.saveKey(try sampleKey("a"), expectedVersion: nil)
-        try await subject.store.saveBudget(Budget(id: "b", period: .total, limit: 1))
+        try await subject.store.saveBudget(StoredBudget(budget: Budget(id: "b", period: .total, limit: 1), version: 1, updatedAt: epoch), expectedVersion: nil)
         try await subject.store.append(StoreBatch(
             usage: [usage(1, key: "a", cost: 42, tags: ["x"], at: 0)],
             transitions: [KeyTransition(keyID: "a", from: .available, to: .invalid, reason: .authInvalid, at: epoch)],

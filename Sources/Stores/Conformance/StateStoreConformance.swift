@@ -74,7 +74,7 @@ public enum StateStoreConformance {
     public static let checks: [Check] = [
         Check(name: "pingAnswers", needsReopen: false) { try await $0.store.ping() },
         Check(name: "keysCRUDWithOptimisticVersions", needsReopen: false, body: keysCRUDWithOptimisticVersions),
-        Check(name: "budgetsCRUD", needsReopen: false, body: budgetsCRUD),
+        Check(name: "budgetsCRUDWithOptimisticVersions", needsReopen: false, body: budgetsCRUDWithOptimisticVersions),
         Check(name: "batchesAndAggregateQueries", needsReopen: false, body: batchesAndAggregateQueries),
         Check(name: "spendCountersAreAtomicUnderConcurrency", needsReopen: false, body: spendCountersAreAtomicUnderConcurrency),
         Check(name: "sharedRecordsAreCompareAndSet", needsReopen: false, body: sharedRecordsAreCompareAndSet),

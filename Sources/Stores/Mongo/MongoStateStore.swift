@@ -163,18 +163,37 @@ public final class MongoStateStore: StateStore {
         }
     }
 
-    public func loadBudgets() async throws -> [Budget] {
+    public func loadBudgets() async throws -> [StoredBudget] {
         try await pool.run { connection throws(RouterError) in
             try connection.find(MongoSchema.budgets, sort: ["_id": 1]).map { document throws(RouterError) in
-                try Self.decodeRecord(Budget.self, document, field: "definition", record: "budget '\(document.idDescription)' in \(MongoSchema.budgets)")
+                try MongoRow(document: document, fields: ["_id", "definition", "version", "updatedAt"]).storedBudget(table: MongoSchema.budgets)
             }
         }
     }
 
-    public func saveBudget(_ budget: Budget) async throws {
-        let definition = try StoreRecordCoding.encode(budget)
+    public func saveBudget(_ budget: StoredBudget, expectedVersion: Int64?) async throws {
+        let fields: [BSON.Field] = [
+            .init(name: "definition", value: .string(try StoreRecordCoding.encode(budget.budget))),
+            .init(name: "version", value: .int64(budget.version)),
+            .init(name: "updatedAt", value: .int64(budget.updatedAt.nanosecondsSinceEpoch)),
+        ]
+        let id = BSON.string(budget.id.rawValue)
         try await pool.run { connection throws(RouterError) in
-            try connection.updateOne(MongoSchema.budgets, ["_id": .string(budget.id.rawValue)], ["$set": ["definition": .string(definition)]], upsert: true)
+            guard let expectedVersion else {
+                guard try connection.insertUnlessPresent(MongoSchema.budgets, .document([.init(name: "_id", value: id)] + fields)) else {
+                    throw RouterError(.versionConflict, "budget '\(budget.id)' already exists in the store", budgetID: budget.id)
+                }
+                return
+            }
+            // Compare-and-set in one atomic single-document update. A budget saved before
+            // budgets were versioned has no version field: it is version 1.
+            let version: BSON = expectedVersion == 1 ? ["$in": [.int64(1), .null]] : .int64(expectedVersion)
+            guard try connection.updateOne(MongoSchema.budgets, ["_id": id, "version": version], ["$set": .document(fields)]) == 0 else { return }
+            guard let current = try connection.find(MongoSchema.budgets, ["_id": id], limit: 1).first else {
+                throw RouterError(.unknownBudget, "budget '\(budget.id)' is not in the store", budgetID: budget.id)
+            }
+            throw RouterError(
+                .versionConflict, "budget '\(budget.id)' is at version \(current["version"]?.integer ?? 1), expected \(expectedVersion)", budgetID: budget.id)
         }
     }
 

@@ -56,6 +56,10 @@ enum PostgresSchema {
         """
         CREATE TABLE routersdk_shared_records (key TEXT PRIMARY KEY, version BIGINT NOT NULL, body TEXT NOT NULL);
         """,
+        // 5: versioned budget definitions (compare-and-set like keys); existing ones are version 1.
+        """
+        ALTER TABLE routersdk_budgets ADD COLUMN version BIGINT NOT NULL DEFAULT 1, ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

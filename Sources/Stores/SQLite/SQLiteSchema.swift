@@ -56,6 +56,11 @@ enum SQLiteSchema {
         """
         CREATE TABLE shared_records (key TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL);
         """,
+        // 5: versioned budget definitions (compare-and-set like keys); existing ones are version 1.
+        """
+        ALTER TABLE budgets ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE budgets ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -172,15 +172,17 @@ public final class SQLiteStateStore: StateStore {
         try await withConnection { connection throws(RouterError) in try ledger.deleteKey(id, connection) }
     }
 
-    public func loadBudgets() async throws -> [Budget] {
+    public func loadBudgets() async throws -> [StoredBudget] {
         let ledger = self.ledger
         return try await withConnection { connection throws(RouterError) in try ledger.loadBudgets(connection) }
     }
 
-    public func saveBudget(_ budget: Budget) async throws {
-        let definition = try StoreRecordCoding.encode(budget)
+    public func saveBudget(_ budget: StoredBudget, expectedVersion: Int64?) async throws {
+        let definition = try StoreRecordCoding.encode(budget.budget)
         let ledger = self.ledger
-        try await withConnection { connection throws(RouterError) in try ledger.saveBudget(budget, definition: definition, connection) }
+        try await withConnection { connection throws(RouterError) in
+            try ledger.saveBudget(budget, definition: definition, expectedVersion: expectedVersion, connection)
+        }
     }
 
     public func deleteBudget(_ id: BudgetID) async throws {

@@ -10,7 +10,9 @@ package struct SQLLedger: Sendable {
     private let selectKeys: String
     private let deleteKeyStatement: String
     private let selectBudgets: String
-    private let upsertBudget: String
+    private let insertBudget: String
+    private let updateBudget: String
+    private let budgetVersion: String
     private let deleteBudgetStatement: String
     private let recordWriterBatch: String
     private let insertTransition: String
@@ -37,8 +39,11 @@ package struct SQLLedger: Sendable {
         budgetsTable = dialect.tablePrefix + "budgets"
         selectKeys = sql("SELECT id, settings, master_key_id, sealed_secret, state, version, updated_at FROM {keys} ORDER BY id")
         deleteKeyStatement = sql("DELETE FROM {keys} WHERE id = ? RETURNING id")
-        selectBudgets = sql("SELECT id, definition FROM {budgets} ORDER BY id")
-        upsertBudget = sql("INSERT INTO {budgets} (id, definition) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET definition = excluded.definition")
+        selectBudgets = sql("SELECT id, definition, version, updated_at FROM {budgets} ORDER BY id")
+        // Each returns a row only when it wrote: compare-and-set on the version, one atomic statement.
+        insertBudget = sql("INSERT INTO {budgets} (id, definition, version, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id")
+        updateBudget = sql("UPDATE {budgets} SET definition = ?, version = ?, updated_at = ? WHERE id = ? AND version = ? RETURNING id")
+        budgetVersion = sql("SELECT version FROM {budgets} WHERE id = ?")
         deleteBudgetStatement = sql("DELETE FROM {budgets} WHERE id = ? RETURNING id")
         // Records the writer's sequence, or returns no row if this batch (or a later one of the
         // same writer) was already applied: then nothing is written twice.
@@ -95,15 +100,27 @@ package struct SQLLedger: Sendable {
         }
     }
 
-    package func loadBudgets(_ connection: some SQLConnection) throws(RouterError) -> [Budget] {
-        try connection.query(selectBudgets, []).map { row throws(RouterError) in
-            let record = "budget '\((try? row.text(0, "")) ?? "?")' in table \(budgetsTable)"
-            return try StoreRecordCoding.decode(Budget.self, from: try row.text(1, record), record: record)
-        }
+    package func loadBudgets(_ connection: some SQLConnection) throws(RouterError) -> [StoredBudget] {
+        try connection.query(selectBudgets, []).map { row throws(RouterError) in try row.storedBudget(table: "table \(budgetsTable)") }
     }
 
-    package func saveBudget(_ budget: Budget, definition: String, _ connection: some SQLConnection) throws(RouterError) {
-        try connection.query(upsertBudget, [.text(budget.id.rawValue), .text(definition)])
+    /// Inserts or replaces `budget` with a compare-and-set on its version (the store contract).
+    package func saveBudget(_ budget: StoredBudget, definition: String, expectedVersion: Int64?, _ connection: some SQLConnection) throws(RouterError) {
+        let id = SQLValue.text(budget.id.rawValue)
+        let written = if let expectedVersion {
+            try connection.query(updateBudget, [.text(definition), .integer(budget.version), .integer(budget.updatedAt.nanosecondsSinceEpoch), id, .integer(expectedVersion)])
+        } else {
+            try connection.query(insertBudget, [id, .text(definition), .integer(budget.version), .integer(budget.updatedAt.nanosecondsSinceEpoch)])
+        }
+        guard written.isEmpty else { return }
+        guard let current = try connection.query(budgetVersion, [id]).first else {
+            throw RouterError(.unknownBudget, "budget '\(budget.id)' is not in the store", budgetID: budget.id)
+        }
+        guard let expectedVersion else {
+            throw RouterError(.versionConflict, "budget '\(budget.id)' already exists in the store", budgetID: budget.id)
+        }
+        throw RouterError(
+            .versionConflict, "budget '\(budget.id)' is at version \((try? current.integer(0, "")) ?? -1), expected \(expectedVersion)", budgetID: budget.id)
     }
 
     package func deleteBudget(_ id: BudgetID, _ connection: some SQLConnection) throws(RouterError) {

@@ -32,6 +32,16 @@ extension StoreRow {
             updatedAt: Timestamp(nanosecondsSinceEpoch: try integer(6, record)))
     }
 
+    /// A stored budget from the columns `id, definition, version, updated_at`. A record written
+    /// before budgets were versioned (no version) is version 1.
+    package func storedBudget(table: String) throws(RouterError) -> StoredBudget {
+        let record = "budget '\((try? text(0, "")) ?? "?")' in \(table)"
+        return StoredBudget(
+            budget: try StoreRecordCoding.decode(Budget.self, from: try text(1, record), record: record),
+            version: try optionalInteger(2, record) ?? 1,
+            updatedAt: Timestamp(nanosecondsSinceEpoch: try optionalInteger(3, record) ?? 0))
+    }
+
     /// A usage event from the columns `seq, lease_id, key_id, provider, model, input_tokens,
     /// output_tokens, cost, latency_ns, outcome, failure, tags, at`.
     package func usageEvent() throws(RouterError) -> UsageEvent {
