@@ -103,7 +103,10 @@ extension LLMRouter {
                 // write; when they cover the request, renewing is all it takes.
                 let thawed = ledger.holders[fleet.instance] != nil && fleetLeases[id]?.lapsed == true ? fleetLeases[id]?.frozen ?? .zero : .zero
                 let covered = !always && account.headroom + thawed >= needed
-                let ask = !covered && ungranted >= needed && ungranted > .zero ? min(fleet.slice(ungranted: ungranted, needed: needed), ungranted) : .zero
+                let takenAt = clock.monotonicNow()
+                let rate = fleetSpendRates[id, default: FleetSpendRate()].estimate(used: account.used, at: takenAt)
+                let ask = !covered && ungranted >= needed && ungranted > .zero
+                    ? min(fleet.slice(ungranted: ungranted, needed: needed, rate: rate), ungranted) : .zero
                 guard ask > .zero || record != nil else { return .zero }  // nothing to grant, nothing to write
                 mine.granted += ask.nanodollars
                 mine.expiresAtMs = (clock.now() + fleet.leaseTimeToLive).millisecondsSinceEpoch
@@ -120,6 +123,7 @@ extension LLMRouter {
                     leaseRenewed(id, periodStart: account.periodStart, at: renewedAt, stillHeld: true)
                     guard ask > .zero else { return .zero }  // renewed (and thawed), nothing new taken
                     guard engine.addFleetSlice(id, periodStart: account.periodStart, amount: ask, now: clock.now()) else { return .zero }
+                    fleetSpendRates[id, default: FleetSpendRate()].sliceTaken(used: account.used, at: takenAt)
                     logger.debug("took a fleet budget slice", metadata: ["budget": "\(id)", "slice": "\(ask)"])
                     startHeartbeat()
                     return ask

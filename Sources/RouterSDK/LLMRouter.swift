@@ -59,6 +59,8 @@ public actor LLMRouter {
     var fleetRefills: [BudgetID: Task<Void, Never>] = [:]
     /// Fleet budgets: this instance's lease on each budget period's slices.
     var fleetLeases: [BudgetID: FleetLease] = [:]
+    /// Fleet budgets: this instance's recent spend rate of each, which sizes its next slice.
+    var fleetSpendRates: [BudgetID: FleetSpendRate] = [:]
     /// Fleet budgets: renews the leases every third of their TTL.
     var fleetHeartbeat: Task<Void, Never>?
     /// Fleet budgets: how long the store has answered without a break (gates reclaiming).

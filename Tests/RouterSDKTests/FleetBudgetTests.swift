@@ -47,6 +47,13 @@ import Testing
         #expect(error?.message.contains("committed") == true)
         await expectRouterError(.invalidArgument) { try makeRouter { $0.fleet = FleetBudgets(slicePermille: 0) } }
         await expectRouterError(.invalidArgument) { try makeRouter { $0.fleet = FleetBudgets(minimumSlice: .zero) } }
+        let coverage = await expectRouterError(.invalidArgument) {
+            try makeRouter {
+                $0.fleet = FleetBudgets(sliceCoverage: .zero)
+                $0.persistence.acknowledgement = .committed
+            }
+        }
+        #expect(coverage?.message.contains("sliceCoverage") == true)
     }
 
     @Test func eachInstanceSpendsOnlyItsSlicesAndShutdownReturnsWhatItDidNotSpend() async throws {
@@ -212,6 +219,47 @@ import Testing
         #expect(roundTrips <= 40, "\(roundTrips) store round trips for 1,000 requests")
         #expect(roundTrips >= 4 * 5, "\(roundTrips): every instance took a slice and returned it")
         #expect(try await shared.spend(of: "b", periodStart: Self.epoch) == Money(decimal: "2")!)
+    }
+
+    /// A slice covers about `sliceCoverage` of the instance's recent spending (measured between
+    /// its slices), at most `slicePermille` of what is ungranted: spending $0.002 every 10 s, the
+    /// second slice is $0.012 (60 s at $0.0002/s), not 10% of the rest; a burst brings the
+    /// share back. Without `sliceCoverage` every slice is the share.
+    @Test(arguments: [true, false])
+    func slicesAreSizedFromTheRecentSpendRate(coverage: Bool) async throws {
+        let store = InMemoryStateStore()
+        let clock = ManualClock()
+        let router = try makeRouter(clock: clock, store: store) {
+            $0.fleet = FleetBudgets(
+                slicePermille: 100, minimumSlice: Money(nanodollars: 1_000_000), renewBelowPermille: 0, sliceCoverage: coverage ? .seconds(60) : nil)
+            $0.persistence.acknowledgement = .committed
+        }
+        try await router.register(key("k", models: ["small"]))
+        try await router.setBudget(Budget(id: "b", period: .total, limit: Money(dollars: 1)))
+        func spendUntilTheNextSlice(every interval: Duration) async throws -> Money {
+            let before = try await Self.granted(store, "b")
+            for _ in 0..<1_000 {
+                try await router.settle(try await router.route(Self.request), usage: Self.usage)
+                let now = try await Self.granted(store, "b")
+                if now != before { return now }
+                clock.advance(by: interval)
+            }
+            Issue.record("no new slice")
+            return before
+        }
+        // The first slice: 10% of $1, the rate not known yet.
+        try await router.settle(try await router.route(Self.request), usage: Self.usage)
+        #expect(try await Self.granted(store, "b") == Money(decimal: "0.10")!)
+        clock.advance(by: .seconds(10))
+        // $0.098 spent over 490 s when the slice runs out.
+        let slow = try await spendUntilTheNextSlice(every: .seconds(10))
+        #expect(slow == (coverage ? Money(decimal: "0.112")! : Money(decimal: "0.19")!))
+        guard coverage else { return try await router.shutdown() }
+        // A burst ($0.012 in 1 s) outweighs the slow history: the share (10% of $0.888) again.
+        clock.advance(by: .seconds(1))
+        let burst = try await spendUntilTheNextSlice(every: .zero)
+        #expect(burst == Money(decimal: "0.2008")!)
+        try await router.shutdown()
     }
 
     @Test func softBudgetsAreNotSliced() async throws {

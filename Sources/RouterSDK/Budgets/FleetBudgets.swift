@@ -10,9 +10,11 @@ internal import Foundation
 ///   takes a new slice first (two store round trips, off the hot path for every request the
 ///   slice then covers); when the unused part of its slices runs low it takes the next one in
 ///   the background, before a request has to wait.
-/// - A slice is ``slicePermille`` of what is still ungranted, at least ``minimumSlice`` and the
-///   reservation at hand — so slices shrink as a budget nears its limit and the last dollars go
-///   where requests still arrive.
+/// - A slice covers about ``sliceCoverage`` of the instance's recent spending of the budget
+///   (measured between its slices), at most ``slicePermille`` of what is still ungranted, and at
+///   least ``minimumSlice`` and the reservation at hand — so a busy instance takes its share, one
+///   spending little takes little, and slices shrink as a budget nears its limit so the last
+///   dollars go where requests still arrive.
 /// - Slices are leased: an instance renews its lease every third of ``leaseTimeToLive``. One
 ///   that stops renewing (killed, or cut off from the store) stops spending its slices when its
 ///   lease runs out; once the lease is ``leaseTimeToLive`` plus half of it past, any other
@@ -31,8 +33,13 @@ internal import Foundation
 /// returns their spend is recorded (nothing is lost) and can pass the limit by at most what
 /// those calls had reserved.
 public struct FleetBudgets: Sendable, Hashable {
-    /// The share of a budget's ungranted amount one slice takes, in thousandths (1...1000).
+    /// The largest share of a budget's ungranted amount one slice takes, in thousandths
+    /// (1...1000); the first slice of a period, before the instance's spend rate is known, takes it.
     public var slicePermille: Int
+    /// How long a slice should last at the instance's recent spend rate of the budget (default
+    /// 60 s; `nil`: every slice is ``slicePermille`` of the ungranted amount). Shorter strands less
+    /// in idle or dead instances and costs more store round trips.
+    public var sliceCoverage: Duration?
     /// The smallest slice taken (a reservation larger than it takes a slice its size).
     public var minimumSlice: Money
     /// Take the next slice in the background once the unused part of the slices falls below
@@ -59,9 +66,10 @@ public struct FleetBudgets: Sendable, Hashable {
     public init(
         slicePermille: Int = 50, minimumSlice: Money = Money(nanodollars: 10_000_000), renewBelowPermille: Int = 500,
         leaseTimeToLive: Duration = .seconds(30), instanceID: String? = nil, rateLimits: FleetRateLimits? = FleetRateLimits(),
-        keySyncInterval: Duration? = .seconds(2)
+        keySyncInterval: Duration? = .seconds(2), sliceCoverage: Duration? = .seconds(60)
     ) {
         self.keySyncInterval = keySyncInterval
+        self.sliceCoverage = sliceCoverage
         self.slicePermille = slicePermille
         self.minimumSlice = minimumSlice
         self.renewBelowPermille = renewBelowPermille
@@ -79,6 +87,9 @@ public struct FleetBudgets: Sendable, Hashable {
     func validate() throws(RouterError) {
         guard (1...1000).contains(slicePermille), (0...1000).contains(renewBelowPermille), minimumSlice > .zero else {
             throw RouterError(.invalidArgument, "fleet budgets need slicePermille 1...1000, renewBelowPermille 0...1000 and a positive minimumSlice")
+        }
+        if let sliceCoverage, sliceCoverage <= .zero {
+            throw RouterError(.invalidArgument, "fleet budgets need a positive sliceCoverage (or nil: slices of slicePermille)")
         }
         guard leaseTimeToLive >= .milliseconds(300) else { throw RouterError(.invalidArgument, "fleet budgets need a leaseTimeToLive of at least 300 ms") }
         try rateLimits?.validate()
@@ -98,10 +109,13 @@ public struct FleetBudgets: Sendable, Hashable {
     /// The spend counter of one instance's settled spend of `budget` (written with the ledger).
     static func instanceCounter(_ budget: BudgetID, _ instance: String) -> BudgetID { BudgetID("\(budget.rawValue)@\(instance)") }
 
-    /// The slice to ask for when `ungranted` is left and `needed` is wanted at least.
-    func slice(ungranted: Money, needed: Money) -> Money {
+    /// The slice to ask for when `ungranted` is left, `needed` is wanted at least, and the
+    /// instance recently spent `rate` nanodollars per second (`nil`: not known yet).
+    func slice(ungranted: Money, needed: Money, rate: Int64?) -> Money {
         let share = Money(nanodollars: Int64(Int128(ungranted.nanodollars) * Int128(slicePermille) / 1000))
-        return max(needed, max(minimumSlice, share))
+        var sized = share
+        if let sliceCoverage, let rate { sized = min(share, FleetSpendRate.amount(rate, covering: sliceCoverage)) }
+        return max(needed, max(minimumSlice, sized))
     }
 
     /// How long after its expiry a lease is reclaimed by others.

@@ -22,12 +22,13 @@ extension RoutingEngine {
     }
 
     /// What a refill of fleet budget `id` works with: the budget, the period its slices belong
-    /// to, and the unused part of the slices. `nil` if the budget is gone or not shared.
-    func fleetAccount(_ id: BudgetID, now: Timestamp) -> (budget: Budget, periodStart: Timestamp, headroom: Money)? {
+    /// to, the unused part of the slices, and what this instance spent and reserved this period.
+    /// `nil` if the budget is gone or not shared.
+    func fleetAccount(_ id: BudgetID, now: Timestamp) -> (budget: Budget, periodStart: Timestamp, headroom: Money, used: Money)? {
         guard let index = budgets.indexByID[id], budgets[index]!.fleetCap != nil else { return nil }
         budgets[index]!.roll(to: now.millisecondsSinceEpoch)
         let account = budgets[index]!
-        return (account.budget, account.periodStart, account.fleetHeadroom ?? .zero)
+        return (account.budget, account.periodStart, account.fleetHeadroom ?? .zero, account.spent + account.reserved)
     }
 
     /// Adds a slice the store granted for the period starting at `periodStart`; a slice of a
