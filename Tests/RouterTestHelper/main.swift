@@ -16,7 +16,8 @@
 //         prints "done <settled> <nanodollars>". With <patience-ms>, a task the budget refuses
 //         tries again every 100 ms until that long has passed without a settle (so slices
 //         reclaimed from a killed process get used); <ttl-ms> and <slice-permille> set the
-//         fleet's lease TTL and slice size.
+//         fleet's lease TTL and slice size. Prints "store-unavailable" and "store-recovered" as
+//         the router reports its store's health change.
 //     RouterTestHelper ratelimit <store-url> <rpm> <tasks> <seconds> <scale> <origin-ms> <grant-lifetime-ms> [solo]
 //         sends requests on one key whose requests-per-minute limit (<rpm>) is shared with the
 //         fleet, from <tasks> concurrent tasks, for <seconds> of a clock running <scale> times
@@ -103,6 +104,13 @@ do {
         try await router.register(APIKey(id: "fleet-shared", provider: .openai, secret: "sk-helper", models: ["fleet-model"]))
         try await router.setBudget(Budget(id: "fleet", period: .total, limit: Money(nanodollars: cents * 10_000_000)))
         let request = RouteRequest(model: "fleet-model", estimatedInputTokens: 30, maxOutputTokens: 40)
+        // Store health changes, for the fleet outage test: one line each, as they happen.
+        let events = await router.events()
+        let health = Task {
+            for await event in events where event.kind == .storeUnavailable || event.kind == .storeRecovered {
+                try? FileHandle.standardOutput.write(contentsOf: Data((event.kind == .storeUnavailable ? "store-unavailable\n" : "store-recovered\n").utf8))
+            }
+        }
         FileHandle.standardOutput.write(Data("ready\n".utf8))
         _ = readLine()
         let deadline = ContinuousClock.now + .seconds(120)
@@ -138,6 +146,7 @@ do {
             return total
         }
         try await router.shutdown()
+        await health.value
         print("done \(settled.0) \(settled.1)")
     case "ratelimit":
         guard arguments.count >= 8, let rpm = Int(arguments[arguments.startIndex + 2]), let tasks = Int(arguments[arguments.startIndex + 3]),

@@ -74,6 +74,9 @@ import Testing
         final class Progress: Sendable {
             let running = Locked(true)
             let acknowledged = Locked<[UInt64]>([])
+            /// 0 before the stop, 1 from the stop to the start, 2 after; per acknowledged lease.
+            let phase = Locked(0)
+            let phases = Locked<[UInt64: Int]>([:])
             let slowest = Locked(Duration.zero)
         }
         let progress = Progress()
@@ -91,6 +94,8 @@ import Testing
                             let took = ContinuousClock.now - call
                             progress.slowest.withLock { $0 = max($0, took) }
                             progress.acknowledged.withLock { $0.append(lease.id) }
+                            let phase = progress.phase.withLock { $0 }
+                            progress.phases.withLock { $0[lease.id] = phase }
                             try? await Task.sleep(for: .milliseconds(1))
                         }
                     }
@@ -110,6 +115,7 @@ import Testing
         }
 
         try await waitFor("200 settles before the outage") { count() >= 200 }
+        progress.phase.withLock { $0 = 1 }
         try await Self.control(control, "stop")
         try await waitFor("the router notices the outage") { !router.storeHealth.isAvailable }
         let atOutage = count()
@@ -119,6 +125,7 @@ import Testing
         #expect(!router.storeHealth.isAvailable, "the store came back by itself?")
         #expect(router.storeHealth.bufferedRecords > 0)
         try await Self.control(control, "start")
+        progress.phase.withLock { $0 = 2 }
         try await waitFor("the router writes again") { router.storeHealth.isAvailable && router.storeHealth.bufferedRecords < 50 }
         progress.running.withLock { $0 = false }
         await workers.value
@@ -130,8 +137,10 @@ import Testing
 
         let ids = progress.acknowledged.withLock { $0 }
         let ledger = try await store.usageEvents(from: Timestamp(nanosecondsSinceEpoch: 0), to: Timestamp(secondsSinceEpoch: 4_000_000_000), limit: 1_000_000).map(\.leaseID)
-        #expect(ledger.count == Set(ledger).count, "\(ledger.count - Set(ledger).count) duplicate usage rows")
-        #expect(Set(ids).isSubset(of: Set(ledger)), "\(Set(ids).subtracting(ledger).count) acknowledged settles are missing")
+        #expect(ledger.count == Set(ledger).count, "\(server): \(ledger.count - Set(ledger).count) duplicate usage rows")
+        let missing = Set(ids).subtracting(ledger)
+        let phases = progress.phases.withLock { $0 }
+        #expect(missing.isEmpty, "\(server): \(missing.count) of \(ids.count) acknowledged settles are missing (\(ledger.count) stored); acknowledged before the stop / during / after the start: \((0...2).map { phase in missing.filter { phases[$0] == phase }.count })")
         await store.close()
     }
 }

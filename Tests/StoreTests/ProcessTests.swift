@@ -137,6 +137,7 @@ import Testing
         #expect(try await store.spend(of: "helper-total", periodStart: Timestamp(nanosecondsSinceEpoch: 0)) == ledgerSpend)
         #expect(ledgerSpend > .zero)
         await store.close()
+        try await Self.restartServerAfterKill(backend)
         await cleanup()
     }
 
@@ -240,8 +241,18 @@ import Testing
             granted = Money(nanodollars: slices.holders.values.reduce(slices.retired.values.reduce(0, +)) { $0 + $1.granted })
         }
         await store.close()
+        if killFirst { try await restartServerAfterKill(backend) }
         await cleanup()
         return (spent, ledger, granted)
+    }
+
+    /// Restarts the process tests' own MongoDB server (SecantusDB) once a test that SIGKILLed a
+    /// client of it has checked what it stored: a client killed mid-transaction can leave the
+    /// server stalling every later client, at times for good. Nothing for other backends.
+    static func restartServerAfterKill(_ backend: Backend) async throws {
+        guard backend == .mongo, let control = ProcessInfo.processInfo.environment["ROUTERSDK_PROCESS_MONGO_CTL"], !control.isEmpty else { return }
+        try await OutageTests.control(control, "stop")
+        try await OutageTests.control(control, "start")
     }
 
     /// A fresh store of `backend`, opened (and migrated) once by a helper process before the

@@ -50,9 +50,9 @@ struct StoreFixture: Sendable {
     }
 }
 
-/// Creates a fresh database on the live PostgreSQL server and returns its URL.
-func makePostgresDatabase() async throws -> (url: String, name: String) {
-    let admin = try #require(postgresURL)
+/// Creates a fresh database on the live PostgreSQL server (or the one at `admin`) and returns its URL.
+func makePostgresDatabase(admin: String? = nil) async throws -> (url: String, name: String) {
+    let admin = try #require(admin ?? postgresURL)
     let name = "rt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
     let lease = try await PostgresConnectionPool.connect(url: admin, redactor: URLRedactor(url: admin))
     defer { lease.connection.close() }
@@ -63,8 +63,8 @@ func makePostgresDatabase() async throws -> (url: String, name: String) {
 }
 
 /// Drops a database created by ``makePostgresDatabase()``.
-func dropPostgresDatabase(_ name: String) async throws {
-    let admin = try #require(postgresURL)
+func dropPostgresDatabase(_ name: String, admin: String? = nil) async throws {
+    let admin = try #require(admin ?? postgresURL)
     let lease = try await PostgresConnectionPool.connect(url: admin, redactor: URLRedactor(url: admin))
     defer { lease.connection.close() }
     try lease.connection.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
