@@ -134,9 +134,6 @@ func withStore(_ backend: Backend, _ body: (StoreFixture) async throws -> Void) 
     }
 }
 
-/// Expects `body` to throw a `RouterError` with `code` (RouterTesting's `routerError(from:)`
-/// with an expectation).
-@discardableResult
 /// The one budget of a store migrated from before budgets were versioned: it reads as version 1
 /// and changes like any other, with a compare-and-set on that version.
 func expectMigratedBudgetIsVersionOne(_ store: any StateStore, id: BudgetID, sourceLocation: SourceLocation = #_sourceLocation) async throws {
@@ -150,6 +147,9 @@ func expectMigratedBudgetIsVersionOne(_ store: any StateStore, id: BudgetID, sou
     await expectCode(.versionConflict, sourceLocation: sourceLocation) { try await store.saveBudget(changed, expectedVersion: 1) }
 }
 
+/// Expects `body` to throw a `RouterError` with `code` (RouterTesting's `routerError(from:)`
+/// with an expectation).
+@discardableResult
 func expectCode<T>(_ code: RouterError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async -> RouterError? {
     let error = await routerError(from: body)
     #expect(error?.code == code, "expected RouterError.\(code), got \(error.map(String.init(describing:)) ?? "no RouterError")", sourceLocation: sourceLocation)
