@@ -196,13 +196,19 @@ extension LLMRouter {
 
     /// A task running `body` every `interval` on the router's clock, until cancelled or the
     /// router is gone (it holds the router only while `body` runs).
+    ///
+    /// Ticks are an interval apart, not an interval after `body` ended: a slow `body` (a store
+    /// round trip) does not push the schedule back, so a change made while one sync runs is
+    /// still picked up within the next interval. A tick missed meanwhile runs once, at once.
     func repeating(every interval: Duration, _ body: @escaping @Sendable (isolated LLMRouter) async -> Void) -> Task<Void, Never> {
         let clock = self.clock
         return Task { [weak self] in
+            var deadline = clock.now() + interval
             while !Task.isCancelled {
-                try? await clock.sleep(until: clock.now() + interval)
+                try? await clock.sleep(until: deadline)
                 guard !Task.isCancelled, let self else { return }
                 await body(self)
+                deadline = max(deadline + interval, clock.now())
             }
         }
     }
