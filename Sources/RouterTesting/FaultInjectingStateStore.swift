@@ -140,23 +140,28 @@ public final class FaultInjectingStateStore: StateStore {
     }
 
     public func saveKey(_ key: StoredKey, expectedVersion: Int64?) async throws {
-        if let failure = faults.withLock({ $0.failingKeyWrites }) { throw failure }
+        try checkManagementWrite()
         try await base.saveKey(key, expectedVersion: expectedVersion)
     }
 
     public func deleteKey(_ id: KeyID) async throws {
-        if let failure = faults.withLock({ $0.failingKeyWrites }) { throw failure }
+        try checkManagementWrite()
         try await base.deleteKey(id)
     }
 
     public func saveBudget(_ budget: StoredBudget, expectedVersion: Int64?) async throws {
-        if let failure = faults.withLock({ $0.failingKeyWrites }) { throw failure }
+        try checkManagementWrite()
         try await base.saveBudget(budget, expectedVersion: expectedVersion)
     }
 
     public func deleteBudget(_ id: BudgetID) async throws {
-        if let failure = faults.withLock({ $0.failingKeyWrites }) { throw failure }
+        try checkManagementWrite()
         try await base.deleteBudget(id)
+    }
+
+    /// Throws the injected failure while key and budget writes fail (``failKeyWrites(_:with:)``).
+    private func checkManagementWrite() throws {
+        if let failure = faults.withLock({ $0.failingKeyWrites }) { throw failure }
     }
 
     public func ping() async throws { try await base.ping() }

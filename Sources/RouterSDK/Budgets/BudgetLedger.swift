@@ -2,7 +2,7 @@
 struct BudgetAccount {
     var budget: Budget
     /// The version of the definition in the store (``StoredBudget/version``).
-    var version: Int64 = 0
+    var version: Int64
     var periodStartMs: Int64
     var periodEndMs: Int64
     var spent: Money = .zero
@@ -20,8 +20,9 @@ struct BudgetAccount {
     /// (what it spent stays counted when its slices are reclaimed).
     var fleetSpendCounter: BudgetID?
 
-    init(budget: Budget, nowMs: Int64) {
+    init(budget: Budget, version: Int64, nowMs: Int64) {
         self.budget = budget
+        self.version = version
         (periodStartMs, periodEndMs) = budget.period.bounds(containing: nowMs)
     }
 
@@ -110,9 +111,7 @@ struct BudgetLedger {
             addToIndex(index, budget.scope)
         } else {
             let index = Int32(accounts.count)
-            var account = BudgetAccount(budget: budget, nowMs: nowMs)
-            account.version = version
-            accounts.append(account)
+            accounts.append(BudgetAccount(budget: budget, version: version, nowMs: nowMs))
             indexByID[budget.id] = index
             addToIndex(index, budget.scope)
         }

@@ -179,9 +179,6 @@ extension RoutingEngine {
         return (account.budget, account.version)
     }
 
-    /// The ids of the budgets here.
-    var budgetIDs: [BudgetID] { Array(budgets.indexByID.keys) }
-
     /// The current period start of a budget, as stores key spend counters.
     func currentPeriodStart(_ id: BudgetID, now: Timestamp) -> Timestamp? {
         guard let index = budgets.indexByID[id] else { return nil }
