@@ -18,9 +18,16 @@ extension LLMRouter {
     ///   adopts the stored definition and throws `versionConflict` naming its version. Calling
     ///   `setBudget` again then replaces that version, deliberately.
     ///
-    /// - Throws: `invalidArgument`/`invalidLimits` for an empty id, a negative limit or bad
-    ///   thresholds; `unknownModel` for a model scope the catalog lacks; `versionConflict` as
-    ///   above; `storeFailure`.
+    /// When both this definition and the one it would replace carry an operator
+    /// ``Budget/revision``, the revision decides instead, seen or not: a higher one replaces the
+    /// stored definition; a lower one, or the same revision with a different definition, is
+    /// refused with `versionConflict` and this router follows the stored definition. A replica
+    /// started with an older configuration during a rolling deploy therefore cannot undo the
+    /// newer one, even after ``restore()``.
+    ///
+    /// - Throws: `invalidArgument`/`invalidLimits` for an empty id, a negative limit or
+    ///   revision, or bad thresholds; `unknownModel` for a model scope the catalog lacks;
+    ///   `versionConflict` as above; `storeFailure`.
     public func setBudget(_ budget: Budget) async throws {
         try checkOpen()
         try engine.checkBudget(budget)
@@ -28,18 +35,47 @@ extension LLMRouter {
         defer { unlock(.budget(budget.id)) }
         let known = engine.budgetDefinition(budget.id)
         if let known, known.budget == budget { return }
-        var outcome = await saveBudgetDefinition(budget, replacing: known?.version)
-        // A budget this router has but the store lost (removed elsewhere) is saved anew.
-        if case .missing = outcome { outcome = await saveBudgetDefinition(budget, replacing: nil) }
-        switch outcome {
-        case .saved(let saved):
-            try adoptBudget(saved)
-            await afterManagement()
-        case .conflict, .missing:
-            try await adoptConflictingBudget(budget)
-        case .failed(let error):
-            throw error
+        if let known { try Self.checkRevision(budget, against: known.budget, version: known.version) }
+        var replacing = known?.version
+        // Each lost compare-and-set reads the store once; a higher revision then tries again
+        // over what it read, so a few concurrent writers settle within these rounds.
+        for _ in 0..<8 {
+            var outcome = await saveBudgetDefinition(budget, replacing: replacing)
+            // A budget this router has but the store lost (removed elsewhere) is saved anew.
+            if case .missing = outcome, replacing != nil { outcome = await saveBudgetDefinition(budget, replacing: nil) }
+            switch outcome {
+            case .saved(let saved):
+                try adoptBudget(saved)
+                await afterManagement()
+                return
+            case .failed(let error):
+                throw error
+            case .conflict, .missing:
+                guard let stored = try await adoptStoredBudget(budget) else { replacing = nil; continue }
+                if stored.budget == budget { return }
+                guard let revision = budget.revision, let storedRevision = stored.budget.revision, revision > storedRevision else {
+                    try Self.checkRevision(budget, against: stored.budget, version: stored.version)
+                    throw RouterError(
+                        .versionConflict,
+                        "budget '\(budget.id)' has a different definition in the store (version \(stored.version)), set by another instance; "
+                            + "this router now follows it — call setBudget again to replace that version",
+                        budgetID: budget.id)
+                }
+                replacing = stored.version
+            }
         }
+        throw RouterError(.versionConflict, "budget '\(budget.id)' kept changing in the store while being set; set it again", budgetID: budget.id)
+    }
+
+    /// Refuses `budget` over `current` (a different definition at store version `version`)
+    /// when both carry a revision and `budget`'s is not higher.
+    private static func checkRevision(_ budget: Budget, against current: Budget, version: Int64) throws(RouterError) {
+        guard let revision = budget.revision, let currentRevision = current.revision, revision <= currentRevision else { return }
+        let why =
+            revision < currentRevision
+            ? "revision \(revision) is older than the stored revision \(currentRevision) (version \(version)); this router follows the stored definition"
+            : "revision \(revision) already has a different definition in the store (version \(version)); raise the revision to replace it"
+        throw RouterError(.versionConflict, "budget '\(budget.id)': \(why)", budgetID: budget.id)
     }
 
     private enum BudgetSave {
@@ -67,28 +103,20 @@ extension LLMRouter {
         }
     }
 
-    /// After a compare-and-set of `budget` lost: the store's definition is adopted; if it is
-    /// `budget`, that is success, otherwise `versionConflict`.
-    private func adoptConflictingBudget(_ budget: Budget) async throws {
+    /// After a compare-and-set of `budget` lost: reads the store's definition and adopts it;
+    /// `nil` if the store has none (removed meanwhile).
+    private func adoptStoredBudget(_ budget: Budget) async throws -> StoredBudget? {
         let stored: StoredBudget?
         do {
             stored = try await store.loadBudgets().first { $0.id == budget.id }
         } catch {
             throw Self.storeError(error, "loading budget '\(budget.id)'")
         }
-        guard let stored else {
-            throw RouterError(.versionConflict, "budget '\(budget.id)' was removed from the store while being set; set it again", budgetID: budget.id)
-        }
+        guard let stored else { return nil }
         try adoptBudget(stored)
         await afterManagement()
-        guard stored.budget == budget else {
-            throw RouterError(
-                .versionConflict,
-                "budget '\(budget.id)' has a different definition in the store (version \(stored.version)), set by another instance; "
-                    + "this router now follows it — call setBudget again to replace that version",
-                budgetID: budget.id)
-        }
         logger.debug("budget adopted from the state store", metadata: ["budget": "\(budget.id)", "version": "\(stored.version)"])
+        return stored
     }
 
     /// Applies a stored budget definition here: adds or replaces it at its version (keeping the

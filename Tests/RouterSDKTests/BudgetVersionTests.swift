@@ -90,11 +90,66 @@ import Testing
         #expect(stored.map(\.version) == [1])
     }
 
+    static func revised(_ budget: Budget, _ revision: Int, dollars: Int64) -> Budget {
+        var copy = changed(budget, dollars: dollars)
+        copy.revision = revision
+        return copy
+    }
+
+    /// A rolling deploy: replicas of the old configuration (revision 1) and the new one
+    /// (revision 2) start in any order, some after `restore()`; the newer revision wins in the
+    /// store whichever starts last, and the old replicas follow it.
+    @Test func operatorRevisionsDecideWhichDefinitionWinsAcrossARollingDeploy() async throws {
+        let store = InMemoryStateStore()
+        let old = Self.revised(Self.daily, 1, dollars: 5)
+        let new = Self.revised(Self.daily, 2, dollars: 8)
+        let oldReplica = try makeRouter(store: store)
+        try await oldReplica.setBudget(old)
+        // The new configuration replaces a definition it had not seen, without a second call.
+        let newReplica = try makeRouter(store: store)
+        try await newReplica.setBudget(new)
+        #expect(try await store.loadBudgets().map(\.budget) == [new])
+        #expect(try await store.loadBudgets().map(\.version) == [2])
+        // An old replica restarting: with or without restore() first it cannot undo revision 2.
+        let restarted = try makeRouter(store: store)
+        try await restarted.restore()
+        let error = await expectRouterError(.versionConflict) { try await restarted.setBudget(old) }
+        #expect(error?.message.contains("older than the stored revision 2") == true)
+        let fresh = try makeRouter(store: store)
+        await expectRouterError(.versionConflict) { try await fresh.setBudget(old) }
+        #expect(try await fresh.budgetStatus("daily").budget == new)
+        // The replica that wrote revision 1 refuses it now too, once it has followed revision 2.
+        try await oldReplica.restore()
+        await expectRouterError(.versionConflict) { try await oldReplica.setBudget(old) }
+        #expect(try await store.loadBudgets().map(\.budget) == [new])
+        #expect(try await store.loadBudgets().map(\.version) == [2])
+        // A change without a new revision is refused: the revision is how a change is told apart.
+        let sameRevision = await expectRouterError(.versionConflict) { try await newReplica.setBudget(Self.revised(Self.daily, 2, dollars: 9)) }
+        #expect(sameRevision?.message.contains("raise the revision") == true)
+        try await newReplica.setBudget(Self.revised(Self.daily, 3, dollars: 9))
+        #expect(try await store.loadBudgets().map(\.version) == [3])
+    }
+
+    /// Replicas racing to set revisions 2..5 over revision 1: each lost compare-and-set is read
+    /// and retried while it is newer, so the store ends at the highest revision.
+    @Test func theHighestRevisionWinsARace() async throws {
+        let store = InMemoryStateStore()
+        try await makeRouter(store: store).setBudget(Self.revised(Self.daily, 1, dollars: 1))
+        let replicas = try (2...5).map { _ in try makeRouter(store: store) }
+        await withTaskGroup(of: Void.self) { group in
+            for (offset, replica) in replicas.enumerated() {
+                group.addTask { try? await replica.setBudget(Self.revised(Self.daily, offset + 2, dollars: Int64(offset + 2))) }
+            }
+        }
+        #expect(try await store.loadBudgets().map(\.budget) == [Self.revised(Self.daily, 5, dollars: 5)])
+    }
+
     @Test func badBudgetsAreRefusedBeforeAnythingIsWritten() async throws {
         let store = InMemoryStateStore()
         let router = try makeRouter(store: store)
         await expectRouterError(.invalidArgument) { try await router.setBudget(Budget(id: "", period: .day, limit: 1)) }
         await expectRouterError(.unknownModel) { try await router.setBudget(Budget(id: "m", scope: .model("no-such-model"), period: .day, limit: 1)) }
+        await expectRouterError(.invalidArgument) { try await router.setBudget(Self.revised(Self.daily, -1, dollars: 5)) }
         #expect(try await store.loadBudgets().isEmpty)
         await expectRouterError(.unknownBudget) { try await router.removeBudget("daily") }
     }

@@ -86,12 +86,14 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     fleetDecisionBenchmark("memory") { InMemoryStateStore() }
-    fleetDecisionBenchmark("sqlite") { try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet) }
-    if let url = ProcessInfo.processInfo.environment["ROUTERSDK_POSTGRES_URL"], !url.isEmpty {
-        fleetDecisionBenchmark("postgres") { try await PostgresStateStore.open(.init(url: url), logger: quiet) }
-    }
-    if let url = ProcessInfo.processInfo.environment["ROUTERSDK_MONGO_URL"], !url.isEmpty {
-        fleetDecisionBenchmark("mongo") { try await MongoStateStore.open(.init(url: url), logger: quiet) }
+    for leasing in [true, false] {
+        fleetDecisionBenchmark("sqlite", leasing: leasing) { try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet) }
+        if let url = ProcessInfo.processInfo.environment["ROUTERSDK_POSTGRES_URL"], !url.isEmpty {
+            fleetDecisionBenchmark("postgres", leasing: leasing) { try await PostgresStateStore.open(.init(url: url), logger: quiet) }
+        }
+        if let url = ProcessInfo.processInfo.environment["ROUTERSDK_MONGO_URL"], !url.isEmpty {
+            fleetDecisionBenchmark("mongo", leasing: leasing) { try await MongoStateStore.open(.init(url: url), logger: quiet) }
+        }
     }
 
     settleThroughputBenchmarks("sqlite") { try await SQLiteStateStore.open(path: try temporaryDatabase(), logger: quiet) }

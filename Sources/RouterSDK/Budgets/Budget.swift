@@ -70,11 +70,21 @@ public struct Budget: Sendable, Hashable, Codable {
     public var enforcement: Enforcement
     /// Percentages of the limit (1...1000) at which to alert, e.g. `[50, 80, 100]`.
     public var alertThresholds: [Int]
+    /// The operator's revision of this definition (≥ 0), or `nil`.
+    ///
+    /// Give every budget in your configuration a revision and raise it with each change, and
+    /// replicas running different configurations at once (a rolling deploy, an old replica
+    /// restarted) agree on the newest: ``LLMRouter/setBudget(_:)`` replaces a stored definition
+    /// of a lower revision and refuses one of a higher revision — the router follows the stored
+    /// definition instead. Without revisions the store's versions alone decide (see
+    /// ``LLMRouter/setBudget(_:)``). The store's ``StoredBudget/version`` counts saves; this
+    /// counts your configuration's changes.
+    public var revision: Int?
 
     /// Creates a budget.
     public init(
         id: BudgetID, scope: Scope = .global, period: Period, limit: Money,
-        enforcement: Enforcement = .hard, alertThresholds: [Int] = [50, 80, 100]
+        enforcement: Enforcement = .hard, alertThresholds: [Int] = [50, 80, 100], revision: Int? = nil
     ) {
         self.id = id
         self.scope = scope
@@ -82,6 +92,7 @@ public struct Budget: Sendable, Hashable, Codable {
         self.limit = limit
         self.enforcement = enforcement
         self.alertThresholds = alertThresholds
+        self.revision = revision
     }
 
     /// Throws a typed error for an empty id, a negative limit or out-of-range thresholds.
@@ -92,6 +103,9 @@ public struct Budget: Sendable, Hashable, Codable {
         }
         for threshold in alertThresholds where threshold < 1 || threshold > 1000 {
             throw RouterError(.invalidArgument, "alert thresholds of budget '\(id)' must be 1...1000 percent, got \(threshold)", budgetID: id)
+        }
+        if let revision, revision < 0 {
+            throw RouterError(.invalidArgument, "the revision of budget '\(id)' must not be negative, got \(revision)", budgetID: id)
         }
     }
 }

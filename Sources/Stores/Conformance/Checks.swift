@@ -25,7 +25,9 @@ extension StateStoreConformance {
         let store = subject.store
         let daily = StoredBudget(
             budget: Budget(id: "daily", period: .day, limit: Money(dollars: 5), enforcement: .soft, alertThresholds: [10, 90]), version: 1, updatedAt: epoch)
-        let tenant = StoredBudget(budget: Budget(id: "tenant", scope: .tag("t-1"), period: .month, limit: Money(cents: 250)), version: 1, updatedAt: epoch)
+        // The operator's revision is part of the definition and comes back with it.
+        let tenant = StoredBudget(
+            budget: Budget(id: "tenant", scope: .tag("t-1"), period: .month, limit: Money(cents: 250), revision: 3), version: 1, updatedAt: epoch)
         try await store.saveBudget(tenant, expectedVersion: nil)
         try await store.saveBudget(daily, expectedVersion: nil)
         try await expectCode(.versionConflict, "versionConflict") { try await store.saveBudget(daily, expectedVersion: nil) }
