@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "Quickstart", targets: ["Quickstart"]),
         .executable(name: "HummingbirdApp", targets: ["HummingbirdApp"]),
         .executable(name: "SharedBudget", targets: ["SharedBudget"]),
+        .executable(name: "Gateway", targets: ["Gateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -168,6 +170,53 @@ let package = Package(
             path: "Sources/Examples/HummingbirdApp",
             swiftSettings: sharedSwiftSettings
         ),
+        // The gateway's HTTP API (OpenAI-compatible routes, health), tested in-process.
+        .target(
+            name: "GatewayKit",
+            dependencies: [
+                "RouterSDK",
+                "RouterChat",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Examples/GatewayKit",
+            swiftSettings: sharedSwiftSettings
+        ),
+        .executableTarget(
+            name: "Gateway",
+            dependencies: [
+                "GatewayKit",
+                "RouterSDK",
+                "RouterChat",
+                "RouterHTTPClient",
+                "RouterStores",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Examples/Gateway",
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "GatewayKit",
+                "RouterSDK",
+                "RouterChat",
+                "RouterTesting",
+                "RouterHTTPClient",
+                "PythonScripts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
         .testTarget(
             name: "RouterSDKTests",
             dependencies: [
@@ -182,9 +231,11 @@ let package = Package(
             ],
             swiftSettings: sharedSwiftSettings
         ),
+        // Runs scripts/*.py with the official client SDKs from .local/venv, for two test targets.
+        .target(name: "PythonScripts", path: "Tests/PythonScripts", swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "ProviderTests",
-            dependencies: ["RouterSDK", "RouterChat", "RouterTesting", "RouterHTTPClient"],
+            dependencies: ["RouterSDK", "RouterChat", "RouterTesting", "RouterHTTPClient", "PythonScripts"],
             swiftSettings: sharedSwiftSettings
         ),
         // Real OS processes on one store for StoreTests (SIGKILL, concurrent first opens).

@@ -12,6 +12,7 @@ import urllib.request
 
 import anthropic
 import openai
+from sdkcheck import check, finish
 from anthropic.types import Message, RawMessageStreamEvent
 from google import genai
 from google.genai import types as gtypes
@@ -19,16 +20,6 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import TypeAdapter
 
 BASE = f"http://127.0.0.1:{sys.argv[1]}"
-failures = []
-
-
-def check(name, body):
-    try:
-        body()
-        print(f"ok   {name}")
-    except Exception as error:  # noqa: BLE001 - every failure is reported by name
-        failures.append(name)
-        print(f"FAIL {name}: {error!r}")
 
 
 def post(path, payload, headers):
@@ -171,4 +162,4 @@ check("anthropic tool use", anthropic_tools)
 check("gemini generateContent", gemini_generate)
 check("gemini stream (and ?key=)", gemini_stream)
 check("gemini function call", gemini_tools)
-sys.exit(1 if failures else 0)
+finish()

@@ -181,6 +181,12 @@ extension LLMRouter {
         return engine.keys[Int(try engine.slot(of: id))].state
     }
 
+    /// A key's settings: provider, models, weight, priority, tags and limits (never its
+    /// secret). Throws `unknownKey`.
+    public func settings(of id: KeyID) throws -> KeySettings {
+        engine.keys[Int(try engine.slot(of: id))].settings
+    }
+
     /// A forward-looking view of a key's remaining capacity. Throws `unknownKey`.
     public func quota(of id: KeyID) throws -> KeyQuota {
         defer { deferEffects() }

@@ -1,0 +1,76 @@
+// Gateway: an OpenAI-compatible HTTP server in front of many provider keys, with RouterSDK's
+// routing, limits, budgets, failover and cost tracking — point any OpenAI client's base URL at
+// it. Configuration comes from the environment (see GatewayConfiguration); secrets never from
+// the command line.
+//
+//     ROUTERSDK_MASTER_KEY=$(head -c32 /dev/urandom | base64) \
+//     GATEWAY_KEYS='openai-1 openai sk-...' swift run Gateway
+//     curl -s localhost:8080/v1/chat/completions -H 'content-type: application/json' \
+//       -d '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}'
+//
+// SIGTERM or SIGINT: the server stops taking requests and lets those in flight finish (within
+// GATEWAY_DRAIN_TIMEOUT_SECONDS), the router writes every buffered record, the store closes.
+import Foundation
+import GatewayKit
+import Hummingbird
+import Logging
+import RouterChat
+import RouterHTTPClient
+import RouterSDK
+import RouterStores
+import ServiceLifecycle
+import UnixSignals
+
+var logger = Logger(label: "Gateway")
+logger.logLevel = ProcessInfo.processInfo.environment["GATEWAY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+
+let configuration: GatewayConfiguration
+do {
+    configuration = try GatewayConfiguration(environment: ProcessInfo.processInfo.environment)
+} catch {
+    FileHandle.standardError.write(Data("Gateway: \(error)\n".utf8))
+    exit(2)
+}
+if configuration.storeURL.hasPrefix("sqlite:.local/") {
+    try FileManager.default.createDirectory(atPath: ".local", withIntermediateDirectories: true)
+}
+let store = try await StateStores.open(url: configuration.storeURL, logger: logger)
+let llm = try LLMRouter(store: store, logger: logger)
+try await llm.restore()
+for (provider, url) in configuration.baseURLs {
+    guard var info = await llm.catalog.providers[provider] else {
+        logger.warning("a base URL is set for a provider the catalog does not know", metadata: ["provider": "\(provider)"])
+        continue
+    }
+    info.baseURL = url
+    await llm.setProvider(info)
+}
+// Every replica registers the same keys: the same key again is adopted, not duplicated.
+for key in configuration.keys {
+    do {
+        try await llm.register(key)
+    } catch let error as RouterError where error.code == .duplicateKeyID {
+        logger.warning("a different key is stored under this id; keeping the stored one", metadata: ["key": "\(key.id)"])
+    }
+}
+
+let client = ChatClient(
+    router: llm, transport: HTTPClientTransport(defaultTimeout: configuration.requestTimeout),
+    configuration: .init(requestTimeout: configuration.requestTimeout))
+let gateway = Gateway(router: llm, client: client, configuration: configuration)
+let app = Application(
+    router: gateway.routes(),
+    configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+    onServerRunning: { channel in
+        // Tests and scripts read the port (useful with port 0) from this line.
+        FileHandle.standardOutput.write(Data("listening on \(configuration.host):\(channel.localAddress?.port ?? configuration.port)\n".utf8))
+    },
+    logger: logger)
+
+// Reverse order at shutdown: the server first, then the router (drains and writes), then the store.
+let group = ServiceGroup(configuration: .init(
+    services: [StateStoreService(store), llm, app],
+    gracefulShutdownSignals: [.sigterm, .sigint],
+    logger: logger))
+try await group.run()
+FileHandle.standardOutput.write(Data("shut down cleanly: \(llm.storeHealth.droppedRecords) records dropped\n".utf8))
