@@ -92,7 +92,7 @@ let benchmarks: @Sendable () -> Void = {
             fleetDecisionBenchmark("postgres", leasing: leasing) { try await PostgresStateStore.open(.init(url: url), logger: quiet) }
         }
         if let url = ProcessInfo.processInfo.environment["ROUTERSDK_MONGO_URL"], !url.isEmpty {
-            fleetDecisionBenchmark("mongo", leasing: leasing) { try await MongoStateStore.open(.init(url: url), logger: quiet) }
+            fleetDecisionBenchmark("mongo", leasing: leasing, pairs: 100) { try await MongoStateStore.open(.init(url: url), logger: quiet) }
         }
     }
 

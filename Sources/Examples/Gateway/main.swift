@@ -68,9 +68,13 @@ let app = Application(
     logger: logger)
 
 // Reverse order at shutdown: the server first, then the router (drains and writes), then the store.
-let group = ServiceGroup(configuration: .init(
+var groupConfiguration = ServiceGroupConfiguration(
     services: [StateStoreService(store), llm, app],
     gracefulShutdownSignals: [.sigterm, .sigint],
-    logger: logger))
+    logger: logger)
+// Requests and streams still running after the drain timeout are cancelled (their leases are
+// released and recorded), so a stuck upstream cannot hold the shutdown.
+groupConfiguration.maximumGracefulShutdownDuration = configuration.drainTimeout
+let group = ServiceGroup(configuration: groupConfiguration)
 try await group.run()
 FileHandle.standardOutput.write(Data("shut down cleanly: \(llm.storeHealth.droppedRecords) records dropped\n".utf8))
