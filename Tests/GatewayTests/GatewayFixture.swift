@@ -17,13 +17,6 @@ enum Upstream: String, CaseIterable, Sendable, CustomTestStringConvertible {
     var provider: ProviderID { ProviderID(rawValue) }
     /// The model the tests ask for, served only by this upstream.
     var model: String { "\(rawValue)-model" }
-    var wireFormat: ProviderInfo.WireFormat {
-        switch self {
-        case .openai: .openAIChat
-        case .anthropic: .anthropicMessages
-        case .gemini: .geminiGenerateContent
-        }
-    }
     var testDescription: String { rawValue }
 }
 
@@ -45,9 +38,11 @@ struct GatewayFixture: Sendable {
         _ body: @Sendable (GatewayFixture, any TestClientProtocol) async throws -> Void
     ) async throws {
         let upstream = try await FakeProviderServer.start()
+        // The bundled catalog's provider entries (their wire formats), pointed at the fake.
+        let bundled = try ModelCatalog.bundled()
         var catalog = ModelCatalog()
         for format in Upstream.allCases {
-            catalog.setProvider(upstream.provider(ProviderInfo(id: format.provider, displayName: format.rawValue, wireFormat: format.wireFormat, baseURL: "unused")))
+            catalog.setProvider(upstream.provider(try #require(bundled.providers[format.provider])))
             try catalog.setModel(ModelInfo(
                 ref: ModelRef(provider: format.provider, name: format.model),
                 price: ModelPrice(inputPerMillion: Money(dollars: 1), outputPerMillion: Money(dollars: 2)), contextWindow: 100_000, maxOutputTokens: 4_000))
