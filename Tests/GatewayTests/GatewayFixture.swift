@@ -92,4 +92,20 @@ extension TestResponse {
             event.split(separator: "\n").first { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }
         }
     }
+
+    /// The events of a server-sent event stream that names them (Anthropic's): each `event:`
+    /// name with its `data:` payload as JSON.
+    var namedEvents: [(name: String, data: JSONValue)] {
+        String(buffer: body).split(separator: "\n\n").compactMap { event in
+            let lines = event.split(separator: "\n")
+            guard let name = lines.first(where: { $0.hasPrefix("event: ") }), let data = lines.first(where: { $0.hasPrefix("data: ") }) else { return nil }
+            return (String(name.dropFirst(7)), JSONValue(parsing: Array(data.dropFirst(6).utf8)) ?? .null)
+        }
+    }
+
+    /// The objects of a newline-delimited JSON body (Ollama's streams); a line that is not
+    /// JSON is `.null`.
+    var jsonLines: [JSONValue] {
+        String(buffer: body).split(separator: "\n").map { JSONValue(parsing: Array($0.utf8)) ?? .null }
+    }
 }

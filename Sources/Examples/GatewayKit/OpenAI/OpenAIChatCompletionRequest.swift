@@ -1,5 +1,4 @@
-public import RouterChat
-internal import Foundation
+internal import RouterChat
 
 /// An OpenAI `POST /v1/chat/completions` body, read into a ``RouterChat/ChatRequest``.
 ///
@@ -10,22 +9,18 @@ internal import Foundation
 /// `temperature`, `stop` (a string or a list), `stream`, `stream_options.include_usage` and
 /// `user` (a `user:` tag, so tag budgets apply). Other members are ignored, as OpenAI-compatible
 /// servers do; `n` other than 1 is refused.
-public struct OpenAIChatCompletionRequest: Sendable, Hashable {
+struct OpenAIChatCompletionRequest: Sendable, Hashable {
     /// The request to route.
-    public var chat: ChatRequest
+    var chat: ChatRequest
     /// Whether the caller asked for server-sent events.
-    public var stream: Bool
+    var stream: Bool
     /// Whether a streamed answer ends with a usage chunk (`stream_options.include_usage`).
-    public var includeUsage: Bool
+    var includeUsage: Bool
 
     /// Reads a request body; throws ``GatewayError`` (400) naming the member at fault.
-    public init(body: some Collection<UInt8>) throws(GatewayError) {
-        guard let json = JSONValue(parsing: body), case .object = json else {
-            throw .invalidRequest("the request body is not a JSON object")
-        }
-        guard let model = json["model"]?.string, !model.isEmpty else {
-            throw .invalidRequest("'model' is required and must be a non-empty string", parameter: "model")
-        }
+    init(body: some Collection<UInt8>) throws(GatewayError) {
+        let json = try RequestFields.object(body)
+        let model = try RequestFields.name(json["model"], "model")
         guard let messages = json["messages"]?.array, !messages.isEmpty else {
             throw .invalidRequest("'messages' is required and must be a non-empty array", parameter: "messages")
         }
@@ -67,28 +62,14 @@ public struct OpenAIChatCompletionRequest: Sendable, Hashable {
         guard !conversation.isEmpty else { throw .invalidRequest("'messages' needs at least one user message", parameter: "messages") }
         var chat = ChatRequest(model: model, messages: conversation, system: system.isEmpty ? nil : system.joined(separator: "\n\n"))
         // OpenAI's newer name first; `max_tokens` is what most clients still send.
-        if let count = try Self.optionalCount(json, "max_completion_tokens") {
+        if let count = try RequestFields.count(json["max_completion_tokens"], "max_completion_tokens") {
             chat.maxTokens = count
         } else {
-            chat.maxTokens = try Self.optionalCount(json, "max_tokens")
+            chat.maxTokens = try RequestFields.count(json["max_tokens"], "max_tokens")
         }
-        if let temperature = json["temperature"], !temperature.isNull {
-            guard let value = Self.number(temperature), value >= 0, value <= 2 else {
-                throw .invalidRequest("'temperature' must be a number from 0 to 2", parameter: "temperature")
-            }
-            chat.temperature = value
-        }
-        switch json["stop"] {
-        case nil, .null?: break
-        case .string(let stop)?: chat.stop = [stop]
-        case .array(let stops)?:
-            chat.stop = try stops.map { value throws(GatewayError) -> String in
-                guard let stop = value.string else { throw .invalidRequest("'stop' must be a string or a list of strings", parameter: "stop") }
-                return stop
-            }
-        default: throw .invalidRequest("'stop' must be a string or a list of strings", parameter: "stop")
-        }
-        chat.tools = try Self.tools(of: json["tools"])
+        chat.temperature = try RequestFields.number(json["temperature"], "temperature", maximum: 2)
+        chat.stop = try RequestFields.strings(json["stop"], "stop", single: true)
+        chat.tools = try RequestFields.functionTools(json["tools"])
         switch json["response_format"]?["type"]?.string {
         case nil, "text"?: break
         case "json_object"?, "json_schema"?: chat.responseFormat = .json
@@ -96,11 +77,7 @@ public struct OpenAIChatCompletionRequest: Sendable, Hashable {
         }
         if let user = json["user"]?.string, !user.isEmpty { chat.tags.insert("user:\(user)") }
         self.chat = chat
-        switch json["stream"] {
-        case nil, .null?, .bool(false)?: stream = false
-        case .bool(true)?: stream = true
-        default: throw .invalidRequest("'stream' must be a boolean", parameter: "stream")
-        }
+        stream = try RequestFields.flag(json["stream"], "stream", absent: false)
         includeUsage = json["stream_options"]?["include_usage"] == .bool(true)
     }
 
@@ -147,11 +124,11 @@ public struct OpenAIChatCompletionRequest: Sendable, Hashable {
     /// An image part: a `data:<type>;base64,` URL inline, any other URL by reference.
     private static func image(_ url: String, at path: String) throws(GatewayError) -> ChatMessage.Part {
         guard url.hasPrefix("data:") else { return .imageURL(url) }
-        guard let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64"),
-            let data = Data(base64Encoded: String(url[url.index(after: comma)...]))
-        else { throw .invalidRequest("\(path) is a data URL that is not base64", parameter: path) }
+        guard let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64") else {
+            throw .invalidRequest("\(path) is a data URL that is not base64", parameter: path)
+        }
         let mediaType = String(url[url.index(url.startIndex, offsetBy: 5)..<comma].dropLast(";base64".count))
-        return .imageData(data, mediaType: mediaType.isEmpty ? "application/octet-stream" : mediaType)
+        return try RequestFields.image(base64: String(url[url.index(after: comma)...]), mediaType: mediaType.isEmpty ? nil : mediaType, path)
     }
 
     private static func toolCalls(of value: JSONValue?, at path: String) throws(GatewayError) -> [ToolCall] {
@@ -162,35 +139,6 @@ public struct OpenAIChatCompletionRequest: Sendable, Hashable {
                 throw .invalidRequest("\(path)[\(index)] needs an id and function.name", parameter: "\(path)[\(index)]")
             }
             return ToolCall(id: id, name: name, arguments: call["function"]?["arguments"]?.string ?? "{}")
-        }
-    }
-
-    private static func tools(of value: JSONValue?) throws(GatewayError) -> [ChatTool] {
-        guard let value, !value.isNull else { return [] }
-        guard let tools = value.array else { throw .invalidRequest("'tools' must be a list", parameter: "tools") }
-        return try tools.enumerated().map { index, tool throws(GatewayError) -> ChatTool in
-            guard tool["type"]?.string == "function", let function = tool["function"], let name = function["name"]?.string, !name.isEmpty else {
-                throw .invalidRequest("tools[\(index)] must be a function with a name", parameter: "tools[\(index)]")
-            }
-            return ChatTool(
-                name: name, description: function["description"]?.string ?? "",
-                parameters: function["parameters"] ?? ["type": "object", "properties": [:]])
-        }
-    }
-
-    private static func optionalCount(_ json: JSONValue, _ member: String) throws(GatewayError) -> Int? {
-        guard let value = json[member], !value.isNull else { return nil }
-        guard let count = value.integer, count >= 1, count <= 10_000_000 else {
-            throw .invalidRequest("'\(member)' must be a positive integer", parameter: member)
-        }
-        return Int(count)
-    }
-
-    private static func number(_ value: JSONValue) -> Double? {
-        switch value {
-        case .integer(let integer): Double(integer)
-        case .number(let number): number
-        default: nil
         }
     }
 }

@@ -1,26 +1,74 @@
-public import RouterChat
-public import RouterSDK
+internal import Foundation
+internal import NIOCore
+internal import RouterChat
+internal import RouterSDK
 
 /// Writes answers as OpenAI's chat completions API does: a `chat.completion` object, or a stream
-/// of `chat.completion.chunk` server-sent events ending in `data: [DONE]`, and errors as
-/// `{"error": {"message", "type", "param", "code"}}`.
-public struct OpenAIChatCompletionWriter: Sendable {
-    /// The completion's id (`chatcmpl-…`), the same on every chunk of a stream.
-    public let id: String
-    /// Seconds since the epoch (`created`).
-    public let created: Int64
-    /// The model named in the answer: the one the caller asked for.
-    public let model: String
+/// of `chat.completion.chunk` server-sent events ending in `data: [DONE]` (with a usage chunk
+/// before it when the caller asked), and errors as `{"error": {"message", "type", "param", "code"}}`.
+struct OpenAIChatCompletionWriter: AnswerWriter {
+    static let streamContentType = "text/event-stream"
 
-    /// Creates a writer for one answer.
-    public init(id: String, created: Int64, model: String) {
-        self.id = id
-        self.created = created
+    /// The completion's id (`chatcmpl-…`), the same on every chunk of a stream.
+    let id: String
+    /// Seconds since the epoch (`created`).
+    let created: Int64
+    /// The model named in the answer: the one the caller asked for.
+    let model: String
+    /// Whether a stream ends with a usage chunk (`stream_options.include_usage`).
+    let includeUsage: Bool
+    private var toolCalls = 0
+    private var usage: Usage?
+
+    /// Creates a writer for one answer to `model`.
+    init(model: String, includeUsage: Bool) {
+        id = "chatcmpl-\(UUID().uuidString.lowercased())"
+        created = Int64(Date().timeIntervalSince1970)
         self.model = model
+        self.includeUsage = includeUsage
+    }
+
+    mutating func opening() -> ByteBuffer {
+        .serverSentEvent(chunk(delta: ["role": "assistant", "content": ""], finishReason: nil))
+    }
+
+    mutating func write(_ event: ChatStreamEvent) -> ByteBuffer {
+        switch event {
+        case .started: return ByteBuffer()
+        case .text(let text): return .serverSentEvent(chunk(delta: ["content": .string(text)], finishReason: nil))
+        case .toolCall(let call):
+            let fragment: JSONValue = [
+                "index": .integer(Int64(toolCalls)), "id": .string(call.id), "type": "function",
+                "function": ["name": .string(call.name), "arguments": .string(call.arguments)],
+            ]
+            toolCalls += 1
+            return .serverSentEvent(chunk(delta: ["tool_calls": [fragment]], finishReason: nil))
+        case .finished(let reason, let usage, _):
+            self.usage = usage
+            return .serverSentEvent(chunk(delta: [:], finishReason: Self.finishReason(reason)))
+        }
+    }
+
+    mutating func closing() -> ByteBuffer {
+        var buffer = ByteBuffer()
+        if includeUsage, let usage {
+            // Asked for: a last chunk with no choices and the whole answer's usage.
+            buffer.writeImmutableBuffer(.serverSentEvent(JSONValue.object([
+                "id": .string(id), "object": "chat.completion.chunk", "created": .integer(created), "model": .string(model),
+                "choices": [], "usage": Self.usage(usage),
+            ]).jsonBytes))
+        }
+        buffer.writeString("data: [DONE]\n\n")
+        return buffer
+    }
+
+    /// OpenAI ends a failed stream with an error object in place of a chunk.
+    mutating func failure(_ error: GatewayError) -> ByteBuffer {
+        .serverSentEvent(Self.errorBody(error))
     }
 
     /// A whole `chat.completion`.
-    public func completion(_ response: ChatResponse) -> [UInt8] {
+    func completion(_ response: ChatResponse) -> [UInt8] {
         var message: [String: JSONValue] = ["role": "assistant", "content": response.text.isEmpty && !response.toolCalls.isEmpty ? .null : .string(response.text)]
         if !response.toolCalls.isEmpty {
             message["tool_calls"] = .array(response.toolCalls.map { call in
@@ -34,37 +82,7 @@ public struct OpenAIChatCompletionWriter: Sendable {
         ]).jsonBytes
     }
 
-    /// The first chunk of a stream: the assistant's role.
-    public func roleChunk() -> [UInt8] {
-        chunk(delta: ["role": "assistant", "content": ""], finishReason: nil)
-    }
-
-    /// The chunk for one stream event: text, a tool call (the `index`-th of the answer) or the
-    /// finish reason; `nil` for events OpenAI does not send.
-    public func chunk(for event: ChatStreamEvent, toolCallIndex: Int) -> [UInt8]? {
-        switch event {
-        case .started: return nil
-        case .text(let text): return chunk(delta: ["content": .string(text)], finishReason: nil)
-        case .toolCall(let call):
-            let fragment: JSONValue = [
-                "index": .integer(Int64(toolCallIndex)), "id": .string(call.id), "type": "function",
-                "function": ["name": .string(call.name), "arguments": .string(call.arguments)],
-            ]
-            return chunk(delta: ["tool_calls": [fragment]], finishReason: nil)
-        case .finished(let reason, _, _): return chunk(delta: [:], finishReason: Self.finishReason(reason))
-        }
-    }
-
-    /// The usage chunk a stream ends with when the caller asked (`choices` empty).
-    public func usageChunk(_ usage: Usage) -> [UInt8] {
-        JSONValue.object([
-            "id": .string(id), "object": "chat.completion.chunk", "created": .integer(created), "model": .string(model),
-            "choices": [], "usage": Self.usage(usage),
-        ]).jsonBytes
-    }
-
-    /// An error body.
-    public static func error(_ error: GatewayError) -> [UInt8] {
+    static func errorBody(_ error: GatewayError) -> [UInt8] {
         JSONValue.object([
             "error": [
                 "message": .string(error.message), "type": .string(error.type),

@@ -4,7 +4,7 @@ use it with a base URL: a chat, a stream with usage, tools, and errors. Every an
 validated against the SDK's response schemas strictly (pydantic `model_validate`, not the SDK's
 lenient construction).
 
-Usage: gateway-sdk-check.py PORT  (the calling test scripts the fake upstream behind the gateway)
+Usage: gateway-openai-check.py PORT  (the calling test scripts the fake upstream behind the gateway)
 Prints one line per check; exits 1 if any failed.
 """
 import sys
