@@ -24,7 +24,10 @@ public import Tracing
 /// ```
 public actor LLMRouter {
     let engine: RoutingEngine
-    let store: any StateStore
+    /// The state store the router persists to. An application may keep records of its own
+    /// there through ``StateStore/sharedRecord(_:)`` and ``StateStore/writeSharedRecord(_:body:expectedVersion:)``
+    /// under keys outside the router's own (which start with `fleet/` or `fleet-rate/`).
+    public nonisolated let store: any StateStore
     let sealer: SecretSealer
     /// The injected clock; `nonisolated` so `execute` can read it without a hop.
     public nonisolated let clock: any RouterClock

@@ -34,7 +34,8 @@ struct GatewayFixture: Sendable {
     /// Runs `body` against a fresh fixture with `keys` (id, upstream), answered in-process
     /// through HummingbirdTesting (`.router`) or on a real port (`.live`).
     static func run(
-        keys: [(String, Upstream)], budget: Budget? = nil, maxBodyBytes: Int = 1 << 20, setup: TestingSetup = .router,
+        keys: [(String, Upstream)], budget: Budget? = nil, maxBodyBytes: Int = 1 << 20, virtualKeys: Bool = false, adminToken: String? = nil,
+        setup: TestingSetup = .router,
         _ body: @Sendable (GatewayFixture, any TestClientProtocol) async throws -> Void
     ) async throws {
         let upstream = try await FakeProviderServer.start()
@@ -53,9 +54,11 @@ struct GatewayFixture: Sendable {
             try await router.register(APIKey(id: KeyID(id), provider: format.provider, secret: Secret(secret(id)), models: [format.model], priority: index))
         }
         if let budget { try await router.setBudget(budget) }
-        let configuration = GatewayConfiguration(maxBodyBytes: maxBodyBytes)
+        let configuration = GatewayConfiguration(maxBodyBytes: maxBodyBytes, requireVirtualKeys: virtualKeys, adminToken: adminToken.map { Secret($0) })
         let client = ChatClient(router: router, transport: HTTPClientTransport.shared, configuration: .init(maxAttemptsPerModel: 3, requestTimeout: .seconds(10)))
-        let fixture = GatewayFixture(gateway: Gateway(router: router, client: client, configuration: configuration), router: router, upstream: upstream)
+        let keySet = virtualKeys ? VirtualKeys(store: router.store, masterKey: masterKey, clock: router.clock) : nil
+        let gateway = Gateway(router: router, client: client, configuration: configuration, virtualKeys: keySet)
+        let fixture = GatewayFixture(gateway: gateway, router: router, upstream: upstream)
         let app = Application(router: fixture.gateway.routes(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: quiet)
         do {
             try await app.test(setup) { client in try await body(fixture, client) }

@@ -57,7 +57,12 @@ for key in configuration.keys {
 let client = ChatClient(
     router: llm, transport: HTTPClientTransport(defaultTimeout: configuration.requestTimeout),
     configuration: .init(requestTimeout: configuration.requestTimeout))
-let gateway = Gateway(router: llm, client: client, configuration: configuration)
+// Gateway keys are fingerprinted under the master key that seals provider secrets; an
+// in-memory store (whose keys die with the process) may go without one.
+let masterKey = try MasterKey.fromEnvironment() ?? MasterKey.random()
+let virtualKeys = configuration.requireVirtualKeys ? VirtualKeys(store: store, masterKey: masterKey) : nil
+if virtualKeys == nil { logger.warning("GATEWAY_AUTH=none: clients are not authenticated; only trusted callers may reach this gateway") }
+let gateway = Gateway(router: llm, client: client, configuration: configuration, virtualKeys: virtualKeys)
 let app = Application(
     router: gateway.routes(),
     configuration: .init(address: .hostname(configuration.host, port: configuration.port)),

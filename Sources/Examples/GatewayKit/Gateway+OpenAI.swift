@@ -1,5 +1,6 @@
 internal import HTTPTypes
 internal import Hummingbird
+internal import Logging
 internal import RouterChat
 internal import RouterSDK
 
@@ -7,20 +8,27 @@ extension Gateway {
     /// OpenAI's `POST /v1/chat/completions`.
     func chatCompletions(_ request: Request, _ context: BasicRequestContext) async -> Response {
         let parsed: OpenAIChatCompletionRequest
+        let logger: Logger
         do {
-            parsed = try OpenAIChatCompletionRequest(body: try await body(of: request).readableBytesView)
+            (parsed, logger) = try await prepare(request, context, chat: \.chat) { body throws(GatewayError) in try OpenAIChatCompletionRequest(body: body) }
         } catch {
             return Self.error(error, as: OpenAIChatCompletionWriter.self)
         }
         let writer = OpenAIChatCompletionWriter(model: parsed.chat.model, includeUsage: parsed.includeUsage)
-        return await answer(parsed.chat, stream: parsed.stream, with: writer, context)
+        return await answer(parsed.chat, stream: parsed.stream, with: writer, logger: logger)
     }
 
     /// `GET /v1/models` in OpenAI's format, or Anthropic's when the caller sends the
     /// `anthropic-version` header its SDK always sends (both APIs use this path).
     func models(_ request: Request) async -> Response {
-        let served = await servedModels()
-        if request.headers[.anthropicVersion] != nil {
+        let isAnthropic = request.headers[.anthropicVersion] != nil
+        let served: [ModelRef]
+        do {
+            served = await servedModels(for: try await caller(of: request))
+        } catch {
+            return isAnthropic ? Self.error(error, as: AnthropicMessagesWriter.self) : Self.error(error, as: OpenAIChatCompletionWriter.self)
+        }
+        if isAnthropic {
             let data: [JSONValue] = served.map { ref in
                 ["type": "model", "id": .string(ref.name), "display_name": .string(ref.name), "created_at": "1970-01-01T00:00:00Z"]
             }

@@ -22,13 +22,17 @@ public struct Gateway: Sendable {
     public let client: ChatClient
     /// Settings.
     public let configuration: GatewayConfiguration
+    /// The keys clients authenticate with; `nil` runs the gateway open (no client
+    /// authentication: only for a gateway reachable by trusted callers alone).
+    public let virtualKeys: VirtualKeys?
     let started: ContinuousClock.Instant
 
-    /// Creates the gateway's API.
-    public init(router: LLMRouter, client: ChatClient, configuration: GatewayConfiguration) {
+    /// Creates the gateway's API; with `virtualKeys`, every model route requires one of them.
+    public init(router: LLMRouter, client: ChatClient, configuration: GatewayConfiguration, virtualKeys: VirtualKeys?) {
         self.router = router
         self.client = client
         self.configuration = configuration
+        self.virtualKeys = virtualKeys
         started = .now
     }
 
@@ -46,7 +50,7 @@ public struct Gateway: Sendable {
         routes.head("/") { _, _ in Response(status: .ok) }
         routes.post("/api/chat") { request, context in await ollama(.chat, request, context) }
         routes.post("/api/generate") { request, context in await ollama(.generate, request, context) }
-        routes.get("/api/tags") { _, _ in await ollamaTags() }
+        routes.get("/api/tags") { request, _ in await ollamaTags(request) }
         routes.get("/api/version") { _, _ in Self.json(.ok, ["version": .string(Self.version)]) }
         return routes
     }
@@ -56,16 +60,16 @@ public struct Gateway: Sendable {
     /// Routes `chat` and answers in `writer`'s format: one body, or a stream whose status is
     /// decided by its first content — until then a failure is an error response with its status;
     /// after it, the format's in-stream error ends the stream.
-    func answer<Writer: AnswerWriter>(_ chat: ChatRequest, stream: Bool, with writer: Writer, _ context: BasicRequestContext) async -> Response {
+    func answer<Writer: AnswerWriter>(_ chat: ChatRequest, stream: Bool, with writer: Writer, logger: Logger) async -> Response {
         guard stream else {
             do {
-                let response = try await client.chat(chat, logger: context.logger)
+                let response = try await client.chat(chat, logger: logger)
                 return Self.response(.ok, contentType: "application/json", writer.completion(response))
             } catch {
                 return Self.error(await gatewayError(error), as: Writer.self)
             }
         }
-        let events = client.stream(chat, logger: context.logger)
+        let events = client.stream(chat, logger: logger)
         let first: ChatStreamEvent?
         do {
             first = try await Self.firstContent(of: events)
@@ -129,13 +133,14 @@ public struct Gateway: Sendable {
         return GatewayError.from(error, retryAt: retryAt, now: router.clock.now())
     }
 
-    /// The models some registered key serves.
-    func servedModels() async -> [ModelRef] {
+    /// The models some registered key serves (those `caller` may use, when given).
+    func servedModels(for caller: VirtualKey? = nil) async -> [ModelRef] {
         let catalog = await router.catalog
         var served: Set<ModelRef> = []
         for id in await router.keyIDs {
             guard let settings = try? await router.settings(of: id) else { continue }
-            for model in catalog.models(of: settings.provider) where settings.models.isEmpty || settings.models.contains(model.ref.name) {
+            for model in catalog.models(of: settings.provider)
+            where (settings.models.isEmpty || settings.models.contains(model.ref.name)) && caller?.allows(model.ref.name) != false {
                 served.insert(model.ref)
             }
         }

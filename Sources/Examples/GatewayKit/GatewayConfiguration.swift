@@ -14,7 +14,9 @@ internal import Foundation
 /// | `GATEWAY_REQUEST_TIMEOUT_SECONDS` | one upstream call | `120` |
 /// | `GATEWAY_DRAIN_TIMEOUT_SECONDS` | in-flight requests at shutdown | `30` |
 /// | `GATEWAY_MAX_BODY_BYTES` | largest request body | `4194304` |
-/// | `ROUTERSDK_MASTER_KEY` | seals key secrets in the store (base64 of 32 bytes) | required for a persistent store |
+/// | `GATEWAY_AUTH` | `virtual-keys`: clients need a gateway key; `none`: open (trusted callers only) | `virtual-keys` |
+/// | `GATEWAY_ADMIN_TOKEN` / `GATEWAY_ADMIN_TOKEN_FILE` | bearer token of `/admin` and `/ui` (16 characters or more) | none: no admin API |
+/// | `ROUTERSDK_MASTER_KEY` | seals key secrets and fingerprints gateway keys in the store (base64 of 32 bytes) | required for a persistent store |
 public struct GatewayConfiguration: Sendable {
     /// Address to listen on.
     public var host: String
@@ -32,12 +34,16 @@ public struct GatewayConfiguration: Sendable {
     public var drainTimeout: Duration
     /// The largest request body accepted (bytes); larger ones are 413.
     public var maxBodyBytes: Int
+    /// Whether clients must authenticate with a virtual key.
+    public var requireVirtualKeys: Bool
+    /// The admin API's bearer token; without one the admin API and dashboard answer 404.
+    public var adminToken: Secret?
 
     /// Creates a configuration.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, storeURL: String = "sqlite:.local/gateway.db", keys: [APIKey] = [],
         baseURLs: [ProviderID: String] = [:], requestTimeout: Duration = .seconds(120), drainTimeout: Duration = .seconds(30),
-        maxBodyBytes: Int = 4 << 20
+        maxBodyBytes: Int = 4 << 20, requireVirtualKeys: Bool = true, adminToken: Secret? = nil
     ) {
         self.host = host
         self.port = port
@@ -47,6 +53,8 @@ public struct GatewayConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.drainTimeout = drainTimeout
         self.maxBodyBytes = maxBodyBytes
+        self.requireVirtualKeys = requireVirtualKeys
+        self.adminToken = adminToken
     }
 
     /// Reads the variables above from `environment`.
@@ -76,6 +84,24 @@ public struct GatewayConfiguration: Sendable {
             keyLines += "\n" + text
         }
         keys = try Self.keys(keyLines)
+        switch environment["GATEWAY_AUTH"] {
+        case nil, "virtual-keys"?: requireVirtualKeys = true
+        case "none"?: requireVirtualKeys = false
+        default: throw GatewayConfigurationError(variable: "GATEWAY_AUTH", problem: "must be 'virtual-keys' or 'none'")
+        }
+        var token = environment["GATEWAY_ADMIN_TOKEN"]
+        if let path = environment["GATEWAY_ADMIN_TOKEN_FILE"] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw GatewayConfigurationError(variable: "GATEWAY_ADMIN_TOKEN_FILE", problem: "names a file that cannot be read")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let token {
+            guard token.count >= 16, !token.contains(where: \.isWhitespace) else {
+                throw GatewayConfigurationError(variable: "GATEWAY_ADMIN_TOKEN", problem: "must be 16 characters or more, without spaces")
+            }
+            adminToken = Secret(token)
+        }
     }
 
     /// Keys, one per line or `;`: `id provider secret [model,model…]`; `#` starts a comment.

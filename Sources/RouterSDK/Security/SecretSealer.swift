@@ -59,6 +59,22 @@ public struct MasterKey: Sendable, CustomStringConvertible {
         return try MasterKey(id: environment["ROUTERSDK_MASTER_KEY_ID"] ?? "env", base64: text)
     }
 
+    /// A keyed fingerprint of `secret`: HMAC-SHA256 under a key derived from this master key for
+    /// `purpose` (HKDF-SHA256), so a credential can be stored as its fingerprint — which a copy
+    /// of the store can neither reverse nor test guesses against without the master key.
+    public func fingerprint(of secret: some DataProtocol, purpose: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: secret, using: derivedKey(purpose)))
+    }
+
+    /// Whether `fingerprint` is `secret`'s for `purpose`, compared in constant time.
+    public func matches(_ fingerprint: some DataProtocol & ContiguousBytes, secret: some DataProtocol, purpose: String) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(fingerprint, authenticating: secret, using: derivedKey(purpose))
+    }
+
+    private func derivedKey(_ purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     public var description: String { "MasterKey(\(id), <redacted>)" }
 }
 
