@@ -182,6 +182,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/Examples/GatewayKit",
+            resources: [.copy("Admin/admin-openapi.json")],
             swiftSettings: sharedSwiftSettings
         ),
         .executableTarget(

@@ -86,7 +86,7 @@ export ROUTERSDK_OUTAGE_POSTGRES_CTL="$OUTAGE_PG_DIR/ctl.sh"
 
 # The venv also holds the official provider SDKs the fake server is checked against
 # (scripts/official-sdk-check.py, run by ProviderTests' OfficialSDKTests).
-PYTHON_PACKAGES=("secantusdb==$SECANTUS_VERSION" "openai==3.54.0" "anthropic==2.12.0" "google-genai==3.4.0" "ollama==0.6.3")
+PYTHON_PACKAGES=("secantusdb==$SECANTUS_VERSION" "openai==3.54.0" "anthropic==2.12.0" "google-genai==3.4.0" "ollama==0.6.3" "schemathesis==4.32.5" "openapi-spec-validator==0.9.0")
 missing=()
 for package in "${PYTHON_PACKAGES[@]}"; do
     installed=$("$VENV/bin/python" -m pip show "${package%%==*}" 2>/dev/null || true)

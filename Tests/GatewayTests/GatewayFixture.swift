@@ -49,7 +49,7 @@ struct GatewayFixture: Sendable {
                 price: ModelPrice(inputPerMillion: Money(dollars: 1), outputPerMillion: Money(dollars: 2)), contextWindow: 100_000, maxOutputTokens: 4_000))
         }
         let quiet = Logger(label: "gateway-tests") { _ in SwiftLogNoOpLogHandler() }
-        let router = try LLMRouter(configuration: RouterConfiguration(strategy: .priority, masterKey: masterKey), catalog: catalog, logger: quiet)
+        let router = try LLMRouter(configuration: RouterConfiguration(strategy: .priority, masterKey: masterKey, decisionSampleInterval: 1), catalog: catalog, logger: quiet)
         for (index, (id, format)) in keys.enumerated() {
             try await router.register(APIKey(id: KeyID(id), provider: format.provider, secret: Secret(secret(id)), models: [format.model], priority: index))
         }

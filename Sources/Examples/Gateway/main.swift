@@ -35,7 +35,7 @@ if configuration.storeURL.hasPrefix("sqlite:.local/") {
     try FileManager.default.createDirectory(atPath: ".local", withIntermediateDirectories: true)
 }
 let store = try await StateStores.open(url: configuration.storeURL, logger: logger)
-let llm = try LLMRouter(store: store, logger: logger)
+let llm = try LLMRouter(configuration: RouterConfiguration(decisionSampleInterval: configuration.decisionSampleInterval), store: store, logger: logger)
 try await llm.restore()
 for (provider, url) in configuration.baseURLs {
     guard var info = await llm.catalog.providers[provider] else {

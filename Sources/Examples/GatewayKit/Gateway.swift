@@ -52,6 +52,7 @@ public struct Gateway: Sendable {
         routes.post("/api/generate") { request, context in await ollama(.generate, request, context) }
         routes.get("/api/tags") { request, _ in await ollamaTags(request) }
         routes.get("/api/version") { _, _ in Self.json(.ok, ["version": .string(Self.version)]) }
+        AdminAPI(gateway: self).add(to: routes)
         return routes
     }
 
