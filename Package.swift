@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "Quickstart", targets: ["Quickstart"]),
         .executable(name: "HummingbirdApp", targets: ["HummingbirdApp"]),
         .executable(name: "SharedBudget", targets: ["SharedBudget"]),
+        .executable(name: "FakeUpstream", targets: ["FakeUpstream"]),
         .executable(name: "Gateway", targets: ["Gateway"]),
     ],
     dependencies: [
@@ -199,6 +200,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Examples/Gateway",
+            swiftSettings: sharedSwiftSettings
+        ),
+        // An offline provider stand-in for the gateway's quick start and load benchmark.
+        .executableTarget(
+            name: "FakeUpstream",
+            dependencies: ["RouterTesting", "RouterChat"],
+            path: "Sources/Examples/FakeUpstream",
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

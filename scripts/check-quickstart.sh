@@ -37,3 +37,9 @@ state=$(mktemp -d)
 trap 'rm -f "$describe"; rm -rf "$state"' EXIT
 echo "==> running scripts/quickstart.sh 400 on a fresh state file"
 ROUTERSDK_QUICKSTART_DB="$state/quickstart.db" scripts/quickstart.sh 400 | tail -15
+
+# The README's third command: the gateway on SQLite, offline, answering a curl.
+echo "==> running scripts/gateway-quickstart.sh on free ports"
+output=$(GATEWAY_PORT=18480 FAKE_UPSTREAM_PORT=18491 scripts/gateway-quickstart.sh 2>&1 | tail -8)
+echo "$output"
+grep -q '"content":"Hello from the offline upstream."' <<<"$output" || { echo "error: the gateway quick start did not answer the curl" >&2; exit 1; }

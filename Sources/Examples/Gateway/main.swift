@@ -1,11 +1,13 @@
-// Gateway: an OpenAI-compatible HTTP server in front of many provider keys, with RouterSDK's
-// routing, limits, budgets, failover and cost tracking — point any OpenAI client's base URL at
-// it. Configuration comes from the environment (see GatewayConfiguration); secrets never from
-// the command line.
+// Gateway: an OpenAI-, Anthropic- and Ollama-compatible HTTP server in front of many provider
+// keys, with RouterSDK's routing, limits, budgets, failover and cost tracking — point any of
+// their clients' base URL at it. Configuration comes from the environment (see
+// GatewayConfiguration); secrets never from the command line. scripts/gateway-quickstart.sh
+// runs it offline end to end.
 //
-//     ROUTERSDK_MASTER_KEY=$(head -c32 /dev/urandom | base64) \
+//     ROUTERSDK_MASTER_KEY=$(head -c32 /dev/urandom | base64) GATEWAY_ADMIN_TOKEN=… \
 //     GATEWAY_KEYS='openai-1 openai sk-...' swift run Gateway
-//     curl -s localhost:8080/v1/chat/completions -H 'content-type: application/json' \
+//     curl -s localhost:8080/admin/virtual-keys -H "Authorization: Bearer $GATEWAY_ADMIN_TOKEN" -d '{"name": "me"}'
+//     curl -s localhost:8080/v1/chat/completions -H 'Authorization: Bearer gk-…' \
 //       -d '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}'
 //
 // SIGTERM or SIGINT: the server stops taking requests and lets those in flight finish (within
