@@ -194,6 +194,7 @@ let package = Package(
                 "RouterChat",
                 "RouterHTTPClient",
                 "RouterStores",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -282,6 +283,9 @@ let package = Package(
             name: "LifecycleTests",
             dependencies: [
                 "HummingbirdApp",
+                "Gateway",
+                "RouterTesting",
+                "RouterChat",
                 "RouterSDK",
                 "SQLiteStateStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

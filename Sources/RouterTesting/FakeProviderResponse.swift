@@ -40,14 +40,18 @@ public struct FakeReply: Sendable, Hashable {
     public var finishReason: FinishReason
     /// How long the server waits before answering.
     public var latency: Duration
+    /// How long a streamed answer waits between its events (a slow model, streams kept in
+    /// flight).
+    public var eventInterval: Duration
     /// Extra response headers (rate-limit headers, for instance).
     public var headers: [String: String]
 
     /// Creates a reply.
     public init(
         text: String, toolCalls: [ToolCall] = [], inputTokens: Int = 12, outputTokens: Int = 7, finishReason: FinishReason? = nil,
-        latency: Duration = .zero, headers: [String: String] = [:]
+        latency: Duration = .zero, eventInterval: Duration = .zero, headers: [String: String] = [:]
     ) {
+        self.eventInterval = eventInterval
         self.text = text
         self.toolCalls = toolCalls
         self.inputTokens = inputTokens

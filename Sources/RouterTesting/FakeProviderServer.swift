@@ -248,7 +248,8 @@ private final class Shared: Sendable {
             if reply.latency > .zero { try await Task.sleep(for: reply.latency) }
             if stream {
                 let includeUsage = json?["stream_options"]?["include_usage"] == .bool(true)
-                try await writeStream(format.events(reply, model: model, includeUsage: includeUsage), headers: sse.merging(reply.headers) { $1 }, to: outbound)
+                try await writeStream(
+                    format.events(reply, model: model, includeUsage: includeUsage), headers: sse.merging(reply.headers) { $1 }, interval: reply.eventInterval, to: outbound)
             } else {
                 try await write(status: 200, headers: json200.merging(reply.headers) { $1 }, body: format.body(reply, model: model).jsonBytes, to: outbound)
             }
@@ -315,12 +316,18 @@ private final class Shared: Sendable {
     }
 
     /// Writes a chunked event stream, one write per event (or `raw` bytes instead of the events).
-    private func writeStream(_ events: [String], raw: [UInt8]? = nil, headers: [String: String], to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+    private func writeStream(
+        _ events: [String], raw: [UInt8]? = nil, headers: [String: String], interval: Duration = .zero,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
         try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: HTTPHeaders(Array(headers)))))
         if let raw {
             try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: raw))))
         } else {
-            for event in events { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: event)))) }
+            for (index, event) in events.enumerated() {
+                if index > 0, interval > .zero { try await Task.sleep(for: interval) }
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(string: event))))
+            }
         }
         try await outbound.write(.end(nil))
     }

@@ -10,18 +10,6 @@ import Testing
 /// RouterSDK's `LLMRouter` in one ServiceGroup, stopped with a real SIGTERM while requests are
 /// in flight. Every request that got an answer is in the store, and nothing else is.
 @Suite(.timeLimit(.minutes(2))) struct HummingbirdAppTests {
-    static var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("HummingbirdApp")
-    }
-
-    /// Runs blocking work (pipe reads, waiting for the process) on a thread of its own, never on
-    /// the cooperative pool.
-    static func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: body()) }.start()
-        }
-    }
-
     @Test func sigtermDrainsTheRouterAndWritesEveryAnsweredRequest() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hb-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -29,7 +17,7 @@ import Testing
         let storePath = directory.appendingPathComponent("app.db").path
 
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = ChildProcess.executable("HummingbirdApp")
         process.arguments = ["sqlite:" + storePath, "0"]
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
@@ -43,7 +31,7 @@ import Testing
 
         // The app prints "listening on 127.0.0.1:PORT" once the server is up.
         let reader = output.fileHandleForReading
-        let firstLine = await Self.blocking { () -> String in
+        let firstLine = await ChildProcess.blocking { () -> String in
             var line = Data()
             while let byte = try? reader.read(upToCount: 1), let first = byte.first, first != UInt8(ascii: "\n") { line.append(first) }
             return String(decoding: line, as: UTF8.self)
@@ -72,7 +60,7 @@ import Testing
             }
         }
 
-        let status = await Self.blocking { () -> Int32 in
+        let status = await ChildProcess.blocking { () -> Int32 in
             process.waitUntilExit()
             return process.terminationStatus
         }

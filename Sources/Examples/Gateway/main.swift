@@ -12,6 +12,7 @@
 //
 // SIGTERM or SIGINT: the server stops taking requests and lets those in flight finish (within
 // GATEWAY_DRAIN_TIMEOUT_SECONDS), the router writes every buffered record, the store closes.
+import AsyncHTTPClient
 import Foundation
 import GatewayKit
 import Hummingbird
@@ -56,8 +57,13 @@ for key in configuration.keys {
     }
 }
 
+// The shared HTTPClient keeps at most 8 connections a host: a gateway streaming for many
+// callers through one provider's host needs as many as it has requests in flight.
+var httpConfiguration = HTTPClient.Configuration()
+httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.upstreamConnectionsPerHost)
+let httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
 let client = ChatClient(
-    router: llm, transport: HTTPClientTransport(defaultTimeout: configuration.requestTimeout),
+    router: llm, transport: HTTPClientTransport(client: httpClient, defaultTimeout: configuration.requestTimeout),
     configuration: .init(requestTimeout: configuration.requestTimeout))
 // Gateway keys are fingerprinted under the master key that seals provider secrets; an
 // in-memory store (whose keys die with the process) may go without one.
@@ -84,4 +90,5 @@ var groupConfiguration = ServiceGroupConfiguration(
 groupConfiguration.maximumGracefulShutdownDuration = configuration.drainTimeout
 let group = ServiceGroup(configuration: groupConfiguration)
 try await group.run()
+try await httpClient.shutdown().get()
 FileHandle.standardOutput.write(Data("shut down cleanly: \(llm.storeHealth.droppedRecords) records dropped\n".utf8))

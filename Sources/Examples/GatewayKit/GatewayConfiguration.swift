@@ -14,6 +14,7 @@ internal import Foundation
 /// | `GATEWAY_REQUEST_TIMEOUT_SECONDS` | one upstream call | `120` |
 /// | `GATEWAY_DRAIN_TIMEOUT_SECONDS` | in-flight requests at shutdown | `30` |
 /// | `GATEWAY_MAX_BODY_BYTES` | largest request body | `4194304` |
+/// | `GATEWAY_UPSTREAM_CONNECTIONS` | HTTP/1.1 connections kept per provider host (requests beyond wait) | `256` |
 /// | `GATEWAY_DECISION_SAMPLE_INTERVAL` | keep every Nth routing decision for `/admin/decisions` (0: none) | `1` |
 /// | `GATEWAY_AUTH` | `virtual-keys`: clients need a gateway key; `none`: open (trusted callers only) | `virtual-keys` |
 /// | `GATEWAY_ADMIN_TOKEN` / `GATEWAY_ADMIN_TOKEN_FILE` | bearer token of `/admin` and `/ui` (16 characters or more) | none: no admin API |
@@ -35,6 +36,8 @@ public struct GatewayConfiguration: Sendable {
     public var drainTimeout: Duration
     /// The largest request body accepted (bytes); larger ones are 413.
     public var maxBodyBytes: Int
+    /// HTTP/1.1 connections kept per provider host; requests beyond it wait for one.
+    public var upstreamConnectionsPerHost: Int
     /// Every Nth routing decision is kept, with its reason, for `/admin/decisions` (0: none).
     public var decisionSampleInterval: Int
     /// Whether clients must authenticate with a virtual key.
@@ -46,9 +49,10 @@ public struct GatewayConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, storeURL: String = "sqlite:.local/gateway.db", keys: [APIKey] = [],
         baseURLs: [ProviderID: String] = [:], requestTimeout: Duration = .seconds(120), drainTimeout: Duration = .seconds(30),
-        maxBodyBytes: Int = 4 << 20, decisionSampleInterval: Int = 1, requireVirtualKeys: Bool = true, adminToken: Secret? = nil
+        maxBodyBytes: Int = 4 << 20, upstreamConnectionsPerHost: Int = 256, decisionSampleInterval: Int = 1, requireVirtualKeys: Bool = true, adminToken: Secret? = nil
     ) {
         self.decisionSampleInterval = decisionSampleInterval
+        self.upstreamConnectionsPerHost = upstreamConnectionsPerHost
         self.host = host
         self.port = port
         self.storeURL = storeURL
@@ -73,6 +77,7 @@ public struct GatewayConfiguration: Sendable {
         if let seconds = try Self.integer(environment, "GATEWAY_REQUEST_TIMEOUT_SECONDS", in: 1...3_600) { requestTimeout = .seconds(seconds) }
         if let seconds = try Self.integer(environment, "GATEWAY_DRAIN_TIMEOUT_SECONDS", in: 0...3_600) { drainTimeout = .seconds(seconds) }
         maxBodyBytes = try Self.integer(environment, "GATEWAY_MAX_BODY_BYTES", in: 1_024...(1 << 30)) ?? maxBodyBytes
+        upstreamConnectionsPerHost = try Self.integer(environment, "GATEWAY_UPSTREAM_CONNECTIONS", in: 1...65_535) ?? upstreamConnectionsPerHost
         decisionSampleInterval = try Self.integer(environment, "GATEWAY_DECISION_SAMPLE_INTERVAL", in: 0...1_000_000) ?? decisionSampleInterval
         for (name, value) in environment where name.hasPrefix("GATEWAY_BASE_URL_") {
             let provider = name.dropFirst("GATEWAY_BASE_URL_".count).lowercased()
