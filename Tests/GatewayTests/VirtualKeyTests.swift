@@ -157,4 +157,22 @@ import Testing
         await #expect(throws: GatewayError.self) { try await first.create(VirtualKeySpec(name: "")) }
         await #expect(throws: GatewayError.self) { try await first.create(VirtualKeySpec(name: "x", requestsPerMinute: 0)) }
     }
+
+    /// The store down: a known key keeps working from the cache, and one request an interval
+    /// (not every request) tries the store.
+    @Test func aStoreOutageLeavesKnownKeysWorkingAndReadsTheStoreOnceAnInterval() async throws {
+        let store = FaultInjectingStateStore()
+        let clock = ManualClock()
+        let keys = VirtualKeys(store: store, masterKey: GatewayFixture.masterKey, clock: clock, refreshInterval: .seconds(5))
+        let (key, token) = try await keys.create(VirtualKeySpec(name: "steady"))
+        #expect(try await keys.authenticate(token).get() == key)
+        store.failSharedRecords(true)
+        clock.advance(by: .seconds(6))
+        let before = store.sharedRoundTrips
+        for _ in 0..<20 { #expect(try await keys.authenticate(token).get() == key) }
+        #expect(store.sharedRoundTrips - before == 1)
+        // An unknown id is refused; the store is not asked more than once a second for it.
+        for _ in 0..<5 { #expect(await keys.authenticate("gk-vk_0123456789ab-secret") == .failure(.unauthenticated)) }
+        #expect(store.sharedRoundTrips - before == 2)
+    }
 }

@@ -55,7 +55,12 @@ public actor VirtualKeys {
     public func authenticate(_ token: String) async -> Result<VirtualKey, Refusal> {
         guard let (id, secret) = Self.parse(token) else { return .failure(.unauthenticated) }
         let now = clock.monotonicNow()
-        if let loadedAt, now - loadedAt >= refreshInterval { try? await reload() }
+        // Each read is marked before it is made, so while the store is slow or down one request
+        // an interval waits for it (the others use the cached keys), not every request.
+        if let loadedAt, now - loadedAt >= refreshInterval {
+            self.loadedAt = now
+            try? await reload()
+        }
         if keys[id] == nil, lastMissReload.map({ now - $0 >= .seconds(1) }) ?? true {
             lastMissReload = now
             try? await reload()

@@ -137,7 +137,14 @@ struct AdminAPI: Sendable {
         if let budget {
             // The key's own budget: on the tag every one of its requests carries.
             let made = Budget(id: BudgetID("vkey-\(key.id)"), scope: .tag(key.ownTag), period: budget.period, limit: budget.limit)
-            try await router.setBudget(made)
+            do {
+                try await router.setBudget(made)
+            } catch {
+                // Without its budget the key is not what was asked for, and its token would be
+                // lost with this error: take it back.
+                _ = try? await virtualKeys().remove(key.id)
+                throw error
+            }
             json["budget"] = AdminJSON.budget(try await router.budgetStatus(made.id))
         }
         return .object(json)

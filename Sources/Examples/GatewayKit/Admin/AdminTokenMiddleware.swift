@@ -2,9 +2,9 @@ internal import HTTPTypes
 internal import Hummingbird
 internal import RouterSDK
 
-/// Lets a request through to `/admin` and `/ui` only with `Authorization: Bearer <admin token>`
-/// (the dashboard also takes the token as a `token` cookie, so a browser can open it), compared
-/// in constant time. Without an admin token configured, those routes do not exist (404).
+/// Lets a request through to `/admin` only with `Authorization: Bearer <admin token>` (or the
+/// token as a `token` cookie, so a browser can open an admin page), compared in constant time.
+/// Without an admin token configured, those routes do not exist (404).
 struct AdminTokenMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
 
