@@ -12,6 +12,9 @@ internal import HTTPTypes
 /// ``refreshInterval``. Tokens are never stored, logged or listed.
 public actor VirtualKeys {
     /// Why a token was refused.
+    ///
+    /// Frozen: these are the outcomes of checking a bearer token (who, enabled, within rate);
+    /// another reason would be a new kind of check, a major version.
     public enum Refusal: Error, Sendable, Hashable {
         /// No token, a malformed one, an unknown key or a wrong secret (one answer for all, so
         /// a caller cannot probe which ids exist).
