@@ -10,8 +10,10 @@ internal import NIOCore
 /// model list and version, each streamed and not, and health probes.
 ///
 /// Every answer is in the caller's format whatever provider serves it; errors too, with the
-/// status a client expects (400 bad request, 404 unknown model, 413 body too large, 429 with
-/// `retry-after` when every key is cooling down or a budget is spent, 502/504 upstream).
+/// status a client expects (400 bad request, 401 no or a wrong gateway key, 403 a model the key
+/// may not use, 404 unknown model, 413 body too large, 429 with `retry-after` when every key is
+/// cooling down, a budget is spent or the key's own rate limit is reached, 502/504 upstream).
+/// With an admin token configured, the management API (`AdminAPI`) is under `/admin`.
 public struct Gateway: Sendable {
     /// The gateway's version, reported by `/health` and Ollama's `/api/version`.
     public static let version = "0.1.0"
