@@ -8,9 +8,10 @@ import RouterTesting
 import SQLiteStateStore
 import Testing
 
-/// The Gateway executable as operators run it, stopped with a real SIGTERM while 32 streams are
-/// in flight: it stops taking connections, every stream runs to its end within the drain
-/// timeout, every usage event is in the ledger, and it exits 0.
+/// The Gateway executable as operators run it: its `/metrics` carries RouterSDK's series beside
+/// the gateway's (one Prometheus registry); stopped with a real SIGTERM while 32 streams are in
+/// flight, every stream runs to its end within the drain timeout, every usage event is in the
+/// ledger, and it exits 0.
 @Suite(.timeLimit(.minutes(2))) struct GatewayDrainTests {
     static let streams = 32
 
@@ -45,6 +46,23 @@ import Testing
         let reader = output.fileHandleForReading
         let listening = await ChildProcess.line(startingWith: "listening on", in: reader)
         let port = try #require(listening?.split(separator: ":").last.flatMap { Int($0) }, "no listening line")
+
+        // One request, then a scrape: RouterSDK's swift-metrics and the gateway's own series.
+        var one = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+        one.method = .POST
+        one.body = .bytes(ByteBuffer(string: #"{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}"#))
+        let answer = try await HTTPClient.shared.execute(one, timeout: .seconds(30))
+        #expect(answer.status == .ok)
+        _ = try await answer.body.collect(upTo: 1 << 20)
+        let scrape = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(10))
+        let metrics = String(buffer: try await scrape.body.collect(upTo: 1 << 22))
+        for series in [
+            "routersdk_decision_duration_seconds_bucket", #"routersdk_keys{state="available"} 2"#, "routersdk_store_buffered_records",
+            "routersdk_decisions_total", #"gateway_requests_total{route="/v1/chat/completions",method="POST",status="200"} 1"#,
+            #"gateway_upstream_requests_total{provider="openai",outcome="success"} 1"#,
+        ] {
+            #expect(metrics.contains(series), "\(series) not in /metrics")
+        }
 
         // 32 streams; SIGTERM once every one has its first chunk.
         let started = Counter()
@@ -101,7 +119,7 @@ import Testing
         let store = try await SQLiteStateStore.open(path: storePath)
         let events = try await store.usageEvents(from: Timestamp(nanosecondsSinceEpoch: 0), to: Timestamp(secondsSinceEpoch: 4_000_000_000), limit: 1_000)
         await store.close()
-        #expect(events.count == Self.streams)
+        #expect(events.count == Self.streams + 1)
         #expect(Set(events.flatMap(\.tags).filter { $0.hasPrefix("user:") }).count == Self.streams)
         #expect(events.allSatisfy { $0.outputTokens == 24 && $0.outcome == .success })
     }

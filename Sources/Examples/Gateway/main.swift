@@ -17,12 +17,19 @@ import Foundation
 import GatewayKit
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import RouterChat
 import RouterHTTPClient
 import RouterSDK
 import RouterStores
 import ServiceLifecycle
 import UnixSignals
+
+// One Prometheus registry for the gateway's metrics and RouterSDK's (swift-metrics), emitted by
+// GET /metrics.
+let metrics = GatewayMetrics()
+MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
 
 var logger = Logger(label: "Gateway")
 logger.logLevel = ProcessInfo.processInfo.environment["GATEWAY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -70,7 +77,7 @@ let client = ChatClient(
 let masterKey = try MasterKey.fromEnvironment() ?? MasterKey.random()
 let virtualKeys = configuration.requireVirtualKeys ? VirtualKeys(store: store, masterKey: masterKey) : nil
 if virtualKeys == nil { logger.warning("GATEWAY_AUTH=none: clients are not authenticated; only trusted callers may reach this gateway") }
-let gateway = Gateway(router: llm, client: client, configuration: configuration, virtualKeys: virtualKeys)
+let gateway = Gateway(router: llm, client: client, configuration: configuration, virtualKeys: virtualKeys, metrics: metrics)
 let app = Application(
     router: gateway.routes(),
     configuration: .init(address: .hostname(configuration.host, port: configuration.port)),

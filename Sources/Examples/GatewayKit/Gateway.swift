@@ -4,6 +4,7 @@ public import RouterChat
 public import RouterSDK
 internal import Logging
 internal import NIOCore
+internal import Prometheus
 
 /// The gateway's HTTP API over one ``RouterSDK/LLMRouter`` and its ``RouterChat/ChatClient``:
 /// OpenAI's chat completions and model list, Anthropic's messages, Ollama's chat, generate,
@@ -27,20 +28,25 @@ public struct Gateway: Sendable {
     /// The keys clients authenticate with; `nil` runs the gateway open (no client
     /// authentication: only for a gateway reachable by trusted callers alone).
     public let virtualKeys: VirtualKeys?
+    /// What `GET /metrics` reports.
+    public let metrics: GatewayMetrics
     let started: ContinuousClock.Instant
 
     /// Creates the gateway's API; with `virtualKeys`, every model route requires one of them.
-    public init(router: LLMRouter, client: ChatClient, configuration: GatewayConfiguration, virtualKeys: VirtualKeys?) {
+    public init(router: LLMRouter, client: ChatClient, configuration: GatewayConfiguration, virtualKeys: VirtualKeys?, metrics: GatewayMetrics = GatewayMetrics()) {
         self.router = router
         self.client = client
         self.configuration = configuration
         self.virtualKeys = virtualKeys
+        self.metrics = metrics
         started = .now
     }
 
     /// The routes, for an `Application` (or a HummingbirdTesting client).
     public func routes() -> Router<BasicRequestContext> {
         let routes = Router()
+        routes.add(middleware: GatewayMetricsMiddleware(metrics: metrics))
+        routes.get("/metrics") { _, _ in await scrape() }
         routes.get("/health") { _, _ in health() }
         routes.get("/health/live") { _, _ in Self.json(.ok, ["status": "ok"]) }
         routes.get("/health/ready") { _, _ in await readiness() }
@@ -64,33 +70,40 @@ public struct Gateway: Sendable {
     /// decided by its first content — until then a failure is an error response with its status;
     /// after it, the format's in-stream error ends the stream.
     func answer<Writer: AnswerWriter>(_ chat: ChatRequest, stream: Bool, with writer: Writer, logger: Logger) async -> Response {
+        let start = ContinuousClock.now
         guard stream else {
             do {
                 let response = try await client.chat(chat, logger: logger)
+                metrics.upstream(provider: response.model.provider.rawValue, outcome: "success", duration: ContinuousClock.now - start)
                 return Self.response(.ok, contentType: "application/json", writer.completion(response))
             } catch {
+                await recordFailure(error, since: start)
                 return Self.error(await gatewayError(error), as: Writer.self)
             }
         }
         let events = client.stream(chat, logger: logger)
-        let first: ChatStreamEvent?
+        let first: (event: ChatStreamEvent?, provider: ProviderID?)
         do {
             first = try await Self.firstContent(of: events)
         } catch {
+            await recordFailure(error, since: start)
             return Self.error(await gatewayError(error), as: Writer.self)
         }
-        let body = ResponseBody { [router] output in
+        let body = ResponseBody { [router, metrics] output in
             var writer = writer
             func send(_ buffer: ByteBuffer) async throws {
                 if buffer.readableBytes > 0 { try await output.write(buffer) }
             }
+            let provider = first.provider?.rawValue ?? "none"
             try await send(writer.opening())
             do {
-                if let first { try await send(writer.write(first)) }
+                if let event = first.event { try await send(writer.write(event)) }
                 // The same stream, consumed on from where `firstContent` stopped.
                 for try await event in events { try await send(writer.write(event)) }
                 try await send(writer.closing())
+                metrics.upstream(provider: provider, outcome: "success", duration: ContinuousClock.now - start)
             } catch let error as RouterError {
+                metrics.upstream(provider: provider, outcome: error.code.description, duration: ContinuousClock.now - start)
                 try await send(writer.failure(GatewayError.from(error, retryAt: nil, now: router.clock.now())))
             }
             try await output.finish(nil)
@@ -101,13 +114,33 @@ public struct Gateway: Sendable {
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    /// Reads `events` up to the first event a client sees (text, a tool call, the finish).
-    private static func firstContent(of events: AsyncThrowingStream<ChatStreamEvent, any Error>) async throws -> ChatStreamEvent? {
+    /// Reads `events` up to the first event a client sees (text, a tool call, the finish), and
+    /// the provider that serves them.
+    private static func firstContent(of events: AsyncThrowingStream<ChatStreamEvent, any Error>) async throws -> (ChatStreamEvent?, ProviderID?) {
+        var provider: ProviderID?
         for try await event in events {
-            if case .started = event { continue }
-            return event
+            if case .started(let model, _) = event {
+                provider = model.provider
+                continue
+            }
+            return (event, provider)
         }
-        return nil
+        return (nil, provider)
+    }
+
+    /// A failed call in the upstream metrics, under the provider of the key it failed on
+    /// (`none` when it never reached one: no key, a spent budget).
+    private func recordFailure(_ error: any Error, since start: ContinuousClock.Instant) async {
+        let routerError = error as? RouterError
+        var provider = "none"
+        if let key = routerError?.keyID, let settings = try? await router.settings(of: key) { provider = settings.provider.rawValue }
+        metrics.upstream(provider: provider, outcome: routerError?.code.description ?? "error", duration: ContinuousClock.now - start)
+    }
+
+    /// `GET /metrics`: the registry in Prometheus' text format, budgets read now.
+    private func scrape() async -> Response {
+        metrics.budgets(await router.budgetStatuses())
+        return Self.response(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", metrics.registry.emitToBuffer())
     }
 
     /// The request body, up to ``GatewayConfiguration/maxBodyBytes`` (413 beyond); a body that
