@@ -21,10 +21,10 @@ enum AdminRequests {
             weight: try integer(json["weight"], "weight", in: 1...1_000_000) ?? 1, priority: try integer(json["priority"], "priority", in: -1_000_000...1_000_000) ?? 0,
             tags: Set(try RequestFields.strings(json["tags"], "tags")),
             limits: KeyLimits(
-                requestsPerMinute: try integer(limits?["requests_per_minute"], "limits.requests_per_minute", in: 1...Int(Int32.max)),
-                tokensPerMinute: try integer(limits?["tokens_per_minute"], "limits.tokens_per_minute", in: 1...Int(Int32.max)),
-                requestsPerDay: try integer(limits?["requests_per_day"], "limits.requests_per_day", in: 1...Int(Int32.max)),
-                maxConcurrentRequests: try integer(limits?["max_concurrent_requests"], "limits.max_concurrent_requests", in: 1...Int(Int32.max))))
+                requestsPerMinute: try integer(limits?["requests_per_minute"], "limits.requests_per_minute", in: 1...KeyLimits.maximum),
+                tokensPerMinute: try integer(limits?["tokens_per_minute"], "limits.tokens_per_minute", in: 1...KeyLimits.maximum),
+                requestsPerDay: try integer(limits?["requests_per_day"], "limits.requests_per_day", in: 1...KeyLimits.maximum),
+                maxConcurrentRequests: try integer(limits?["max_concurrent_requests"], "limits.max_concurrent_requests", in: 1...KeyLimits.maximum)))
         return APIKey(id: KeyID(id), secret: Secret(secret), settings: settings)
     }
 
