@@ -2,13 +2,15 @@
 ///
 /// Budget periods are calendar-aligned in UTC; Foundation's `Calendar` would work but costs
 /// allocations and locale lookups on a path that runs on every settle. The algorithm is
-/// Howard Hinnant's `civil_from_days` / `days_from_civil`.
-struct CivilDate: Hashable, Sendable {
-    var year: Int64
-    var month: Int64
-    var day: Int64
+/// Howard Hinnant's `civil_from_days` / `days_from_civil`. Package-wide so the gateway reads
+/// RFC 3339 query times with the same arithmetic.
+package struct CivilDate: Hashable, Sendable {
+    package var year: Int64
+    package var month: Int64
+    package var day: Int64
 
-    init(year: Int64, month: Int64, day: Int64) {
+    /// A date; a day past its month's end counts on into the next month.
+    package init(year: Int64, month: Int64, day: Int64) {
         self.year = year
         self.month = month
         self.day = day
@@ -26,7 +28,8 @@ struct CivilDate: Hashable, Sendable {
         year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
     }
 
-    var daysSinceEpoch: Int64 {
+    /// Days from 1970-01-01.
+    package var daysSinceEpoch: Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = y.floorDivided(by: 400)
         let yearOfEra = y - era * 400
