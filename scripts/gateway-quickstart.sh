@@ -9,6 +9,7 @@
 #     GATEWAY_PORT=9090 scripts/gateway-quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/gateway-processes.sh
 
 # The Gateway links every store (RouterStores), so it builds against all three client libraries.
 scripts/install-deps.sh pkg-config libsqlite3-dev libpq-dev libmongoc-dev curl
@@ -36,15 +37,10 @@ GATEWAY_KEYS="openai-1 openai sk-offline-demo-key" GATEWAY_BASE_URL_OPENAI="http
 GATEWAY_ADMIN_TOKEN_FILE="$state/admin.token" \
     "$bin/Gateway" > "$state/gateway.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do
-    grep -q "listening on" "$state/gateway.log" 2>/dev/null && grep -q "listening on" "$state/upstream.log" 2>/dev/null && break
-    sleep 0.1
-done
-grep -q "listening on" "$state/gateway.log" || { cat "$state/gateway.log"; echo "error: the gateway did not start" >&2; exit 1; }
+wait_until_listening "$state/gateway.log" "$state/upstream.log"
 
 admin=(-H "Authorization: Bearer $(cat "$state/admin.token")")
-token=$(curl -sf "${admin[@]}" -H 'content-type: application/json' -d '{"name": "quickstart", "tags": ["team:demo"]}' \
-    "http://127.0.0.1:$port/admin/virtual-keys" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+token=$(issue_virtual_key "$port" "$(cat "$state/admin.token")" '{"name": "quickstart", "tags": ["team:demo"]}')
 echo "==> a virtual key was issued through the admin API (its token is shown once; the store keeps a fingerprint)"
 echo "==> curl http://127.0.0.1:$port/v1/chat/completions -H 'Authorization: Bearer gk-…' -d '{\"model\": \"gpt-4o-mini\", …}'"
 curl -sf "http://127.0.0.1:$port/v1/chat/completions" -H "Authorization: Bearer $token" -H 'content-type: application/json' \

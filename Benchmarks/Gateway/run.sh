@@ -15,6 +15,7 @@
 # 1 ms at 1,000 requests/s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib/gateway-processes.sh
 
 scripts/install-deps.sh pkg-config libsqlite3-dev libpq-dev libmongoc-dev wrk curl
 swift build -c release --product Gateway
@@ -36,12 +37,8 @@ GATEWAY_KEYS="openai-1 openai sk-bench-0001; openai-2 openai sk-bench-0002; open
 GATEWAY_BASE_URL_OPENAI="http://127.0.0.1:$upstream_port/openai/v1" \
     "$bin/Gateway" > "$work/gateway.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/gateway.log" 2>/dev/null && grep -q "listening on" "$work/upstream.log" 2>/dev/null && break
-    sleep 0.1
-done
-token=$(curl -sf -H "Authorization: Bearer $admin_token" -d '{"name": "bench"}' "http://127.0.0.1:$gateway_port/admin/virtual-keys" \
-    | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+wait_until_listening "$work/gateway.log" "$work/upstream.log"
+token=$(issue_virtual_key "$gateway_port" "$admin_token" '{"name": "bench"}')
 
 direct="http://127.0.0.1:$upstream_port/openai/v1/chat/completions"
 gateway="http://127.0.0.1:$gateway_port/v1/chat/completions"
